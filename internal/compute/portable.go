@@ -1,14 +1,23 @@
 package compute
 
+import "sync"
+
 // Portable is the plain Go backend; it runs everywhere and is the reference
-// the faster kernels are tested against.
+// the faster kernels are tested against. It sums each element of C in
+// increasing k in one float32 accumulator.
 type Portable struct{}
 
 // Name returns "portable".
 func (Portable) Name() string { return "portable" }
 
-// Gemm implements Backend with straightforward loops.
+// Gemm implements Backend with straightforward loops. Like BLAS, it leaves A
+// and B unread when alpha or k is 0, so C becomes beta·C.
 func (Portable) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if alpha == 0 || k == 0 {
+		scaleMatrix(m, n, beta, c, ldc)
+		return
+	}
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			var sum float32
@@ -35,5 +44,16 @@ func (Portable) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 	}
 }
 
+var backends = sync.OnceValue(func() []Backend {
+	list := platformBackends()
+	list = append(list, newBlocked("go", genericMR, genericNR, kernelGeneric, nil))
+	return append(list, Portable{})
+})
+
+// Backends returns every backend this CPU can run, fastest first: the
+// assembly kernels it supports ("avx512", "avx2"), the blocked pure-Go
+// kernel ("go") and Portable.
+func Backends() []Backend { return backends() }
+
 // Default returns the fastest backend available on this machine.
-func Default() Backend { return Portable{} }
+func Default() Backend { return backends()[0] }
