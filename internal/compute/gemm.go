@@ -18,13 +18,13 @@ const (
 // a product stays on the calling goroutine.
 const minParallelFlops = 1 << 17
 
-// microKernel computes one mr×nr tile of C from packed panels:
+// microKernel computes one mr×nr tile of C from packed panels (kc ≥ 1):
 // C = alpha·acc + beta·C where acc[i][j] = Σ_p a[p·mr+i]·b[p·nr+j] summed
 // in increasing p. beta == 0 overwrites C without reading it.
 type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 
 // gemvKernel computes, for the four rows x0..x3 and the two weight rows w0
-// and w1 (all of length k), out[r] = x_r·w0 and out[4+r] = x_r·w1.
+// and w1 (all of length k ≥ 1), out[r] = x_r·w0 and out[4+r] = x_r·w1.
 type gemvKernel func(k int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32)
 
 // Blocked is a Backend that packs panels of A and B and runs a register-tile
