@@ -1,0 +1,128 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// modelConfig is the "model" entry of tokenizer.json.
+type modelConfig struct {
+	Type                    string            `json:"type"`
+	Vocab                   map[string]int    `json:"vocab"`
+	Merges                  []json.RawMessage `json:"merges"`
+	Dropout                 *float64          `json:"dropout"`
+	UNKToken                *string           `json:"unk_token"`
+	ContinuingSubwordPrefix *string           `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string           `json:"end_of_word_suffix"`
+	FuseUNK                 bool              `json:"fuse_unk"`
+	ByteFallback            bool              `json:"byte_fallback"`
+	IgnoreMerges            bool              `json:"ignore_merges"`
+}
+
+// buildBPE checks the model entry and builds the BPE model. byteLevel says
+// whether the pre-tokenizer ends with ByteLevel.
+func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
+	if mc.Type != "BPE" && mc.Type != "" {
+		return nil, unsupported("model", mc.Type, path)
+	}
+	if mc.Vocab == nil {
+		return nil, fmt.Errorf("invalid model in %s: missing \"vocab\"", path)
+	}
+	if mc.Dropout != nil && *mc.Dropout != 0 {
+		return nil, fmt.Errorf("unsupported BPE model in %s: dropout %g (only null is supported, because dropout makes encoding random)", path, *mc.Dropout)
+	}
+	if p := deref(mc.ContinuingSubwordPrefix, ""); p != "" {
+		return nil, fmt.Errorf("unsupported BPE model in %s: continuing_subword_prefix %q (only null or empty is supported)", path, p)
+	}
+	if s := deref(mc.EndOfWordSuffix, ""); s != "" {
+		return nil, fmt.Errorf("unsupported BPE model in %s: end_of_word_suffix %q (only null or empty is supported)", path, s)
+	}
+
+	m := &bpe{
+		byteLevel:    byteLevel,
+		keyID:        make(map[string]int32, len(mc.Vocab)),
+		merges:       make(map[uint64]uint64, len(mc.Merges)),
+		unk:          -1,
+		byteFallback: mc.ByteFallback,
+		fuseUnk:      mc.FuseUNK,
+		ignoreMerges: mc.IgnoreMerges,
+		cache:        map[string][]int32{},
+	}
+	for i := range m.byteID {
+		m.byteID[i] = -1
+		m.fallbackID[i] = -1
+	}
+	for i := range m.asciiID {
+		m.asciiID[i] = -1
+	}
+
+	for piece, id := range mc.Vocab {
+		if id < 0 || id > 1<<30 {
+			return nil, fmt.Errorf("invalid model vocab in %s: id %d of %q out of range", path, id, piece)
+		}
+		if b, ok := parseByteToken(piece); ok {
+			m.fallbackID[b] = int32(id)
+		}
+		key := piece
+		if byteLevel {
+			raw, ok := byteLevelDecode(piece)
+			if !ok {
+				continue // never produced from bytes
+			}
+			key = string(raw)
+			if len(raw) == 1 {
+				m.byteID[raw[0]] = int32(id)
+			}
+		} else if len(piece) == 1 && piece[0] < 128 {
+			m.asciiID[piece[0]] = int32(id)
+		}
+		m.keyID[key] = int32(id)
+	}
+
+	if mc.UNKToken != nil {
+		id, ok := mc.Vocab[*mc.UNKToken]
+		if !ok {
+			return nil, fmt.Errorf("invalid model in %s: unk_token %q is not in the vocab", path, *mc.UNKToken)
+		}
+		m.unk = int32(id)
+	}
+
+	for rank, raw := range mc.Merges {
+		a, b, err := parseMerge(raw)
+		if err != nil {
+			return nil, fmt.Errorf("invalid model merges in %s: merge %d: %w", path, rank, err)
+		}
+		ida, oka := mc.Vocab[a]
+		idb, okb := mc.Vocab[b]
+		idm, okm := mc.Vocab[a+b]
+		if !oka || !okb || !okm {
+			return nil, fmt.Errorf("invalid model merges in %s: merge %d (%q %q) uses a token that is not in the vocab", path, rank, a, b)
+		}
+		k := mergeKey(int32(ida), int32(idb))
+		if _, dup := m.merges[k]; !dup {
+			m.merges[k] = uint64(rank)<<32 | uint64(uint32(idm))
+		}
+	}
+	return m, nil
+}
+
+// parseMerge reads a merge in either format: "a b" or ["a", "b"].
+func parseMerge(raw json.RawMessage) (string, string, error) {
+	if len(raw) > 0 && raw[0] == '[' {
+		var pair []string
+		if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
+			return "", "", fmt.Errorf("want [\"a\", \"b\"], got %s", raw)
+		}
+		return pair[0], pair[1], nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", "", fmt.Errorf("want \"a b\" or [\"a\", \"b\"], got %s", raw)
+	}
+	a, b, ok := strings.Cut(s, " ")
+	if !ok || strings.Contains(b, " ") {
+		return "", "", fmt.Errorf("want two tokens separated by one space, got %q", s)
+	}
+	return a, b, nil
+}
