@@ -142,24 +142,3 @@ func attentionForward(be compute.Backend, out, q, k, v []float32, lay layout, s 
 		}
 	})
 }
-
-// softmaxRow replaces row[lo:hi] by its softmax and sets the rest of row,
-// the masked keys, to zero.
-func softmaxRow(row []float32, lo, hi int) {
-	maxScore := float32(math.Inf(-1))
-	for _, x := range row[lo:hi] {
-		maxScore = max(maxScore, x)
-	}
-	var sum float64
-	for j := lo; j < hi; j++ {
-		e := math.Exp(float64(row[j] - maxScore))
-		row[j] = float32(e)
-		sum += e
-	}
-	inv := float32(1 / sum)
-	for j := lo; j < hi; j++ {
-		row[j] *= inv
-	}
-	clear(row[:lo])
-	clear(row[hi:])
-}

@@ -3,6 +3,8 @@ package llama
 import (
 	"fmt"
 	"math"
+
+	"ipo/internal/compute"
 )
 
 // Request asks for the logits of one token sequence.
@@ -18,10 +20,11 @@ type Request struct {
 	LastOnly bool
 }
 
-// headChunkRows bounds the rows sent through the output head at once when
-// only log-probs are needed, so a long batch never holds all its
+// headChunkValues bounds the logits that LogProbs holds at once: it sends
+// all rows through the output head one vocabulary slice at a time, so the
+// head weights are packed once and a long batch never holds all its
 // [rows × vocab] logits.
-const headChunkRows = 256
+const headChunkValues = 1 << 24
 
 // Logits runs the batch in one forward pass and returns, per request, the
 // logits [position][vocab] of the positions it asks for. The logits at
@@ -110,16 +113,7 @@ func (m *Model) LogProbs(batch [][]int, starts []int) ([][]float64, error) {
 	}
 
 	x := m.hiddenStates(batch, lay)
-	values := make([]float64, 0, len(rows))
-	vocab := m.Config.VocabSize
-	for lo := 0; lo < len(rows); lo += headChunkRows {
-		hi := min(lo+headChunkRows, len(rows))
-		logits := m.headForward(x, rows[lo:hi])
-		for i := range hi - lo {
-			row := logits[i*vocab : (i+1)*vocab]
-			values = append(values, float64(row[targets[lo+i]])-logSumExp(row))
-		}
-	}
+	values := m.targetLogProbs(x, rows, targets, headSliceWidth(len(rows), m.Config.VocabSize))
 
 	next := 0
 	for s := range out {
@@ -154,15 +148,50 @@ func (m *Model) NextTokenLogProbs(batch [][]int) ([][]float32, error) {
 	return out, nil
 }
 
-// logSumExp returns log Σ exp(row[j]) in float64.
-func logSumExp(row []float32) float64 {
-	maxLogit := math.Inf(-1)
-	for _, v := range row {
-		maxLogit = max(maxLogit, float64(v))
+// headSliceWidth returns how many vocabulary entries targetLogProbs
+// computes at once for n rows.
+func headSliceWidth(n, vocab int) int {
+	return min(vocab, max(512, headChunkValues/max(n, 1)))
+}
+
+// targetLogProbs returns log-softmax(logits of row rows[i])[targets[i]]
+// for each i, where the logits are the output head of the final-normed
+// residual stream x, computed width vocabulary entries at a time.
+func (m *Model) targetLogProbs(x []float32, rows, targets []int, width int) []float64 {
+	h, vocab := m.Config.HiddenSize, m.Config.VocabSize
+	n := len(rows)
+	if n == 0 {
+		return nil
 	}
-	var sum float64
-	for _, v := range row {
-		sum += math.Exp(float64(v) - maxLogit)
+	normed := make([]float32, n*h)
+	for i, r := range rows {
+		copy(normed[i*h:(i+1)*h], x[r*h:(r+1)*h])
 	}
-	return maxLogit + math.Log(sum)
+	rmsNormForward(normed, normed, m.norm, n, h, m.Config.RMSNormEps)
+
+	sums := make([]onlineLogSumExp, n)
+	for i := range sums {
+		sums[i].max = float32(math.Inf(-1))
+	}
+	picked := make([]float32, n)
+	logits := make([]float32, n*width)
+	for v0 := 0; v0 < vocab; v0 += width {
+		cols := min(width, vocab-v0)
+		m.backend.Gemm(false, true, n, cols, h, 1, normed, h, m.head[v0*h:], h, 0, logits, cols)
+		compute.Parallel(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := logits[i*cols : (i+1)*cols]
+				sums[i].add(row)
+				if t := targets[i] - v0; t >= 0 && t < cols {
+					picked[i] = row[t]
+				}
+			}
+		})
+	}
+
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = float64(picked[i]) - sums[i].value()
+	}
+	return out
 }
