@@ -6,9 +6,8 @@
 // an array of objects, an object of equal-length column arrays, or an object
 // with one key whose value is an array of objects. It may also contain JSON
 // Lines, because Hugging Face datasets' to_json writes JSON Lines under a
-// .json name by default. A
-// .jsonl file must contain one object per line, and a .parquet file must carry
-// the Parquet magic bytes. Values come back as string, int64, float64, bool,
+// .json name by default. A .jsonl file must contain one object per line,
+// and a .parquet file must carry the Parquet magic bytes. Values come back as string, int64, float64, bool,
 // nil, []any and map[string]any. Text that is not valid UTF-8 is an error
 // that names the file and the line or row, because Go's JSON decoder would
 // otherwise replace it silently.
