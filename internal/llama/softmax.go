@@ -2,28 +2,23 @@ package llama
 
 import "math"
 
-// exp32 returns e^x for x ≤ 0 within a few float32 ulps, about four times
-// faster than math.Exp. It returns 0 below -87.3, where e^x is no longer
-// a normal float32; callers only pass differences to a row maximum.
+// exp32 returns e^x for x ≤ 0 within a few float32 ulps, several times
+// faster than math.Exp. Inputs below -87.3 are raised to -87.3, whose
+// exponential, 1.2e-38, is the smallest this computes. Callers only pass
+// differences to a row maximum, where such values vanish in the sum.
 func exp32(x float32) float32 {
-	if x < -87.3 {
-		return 0
-	}
+	x = max(x, -87.3)
 
-	// e^x = 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2. ln 2 is split
-	// in a high part exact in float32 and a low correction (Cody-Waite).
+	// e^x = 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2. Adding and
+	// subtracting 1.5·2^23 rounds to an integer. ln 2 is split into a part
+	// exact in float32 and a small correction (Cody-Waite).
 	const (
-		log2e = 1.44269504088896341
-		ln2Hi = 0.693359375
-		ln2Lo = -2.12194440e-4
+		log2e  = 1.44269504088896341
+		ln2Hi  = 0.693359375
+		ln2Lo  = -2.12194440e-4
+		rounds = 12582912
 	)
-	t := x * log2e
-	var n float32
-	if t < 0 {
-		n = float32(int32(t - 0.5))
-	} else {
-		n = float32(int32(t + 0.5))
-	}
+	n := (x*log2e + rounds) - rounds
 	r := x - n*ln2Hi - n*ln2Lo
 
 	// Taylor series to r^7: the truncation error is below 4e-9 for |r| ≤ 0.35.
@@ -33,15 +28,8 @@ func exp32(x float32) float32 {
 
 // logSumExp returns log Σ exp(row[j]) in float64.
 func logSumExp(row []float32) float64 {
-	maxLogit := float32(math.Inf(-1))
-	for _, v := range row {
-		maxLogit = max(maxLogit, v)
-	}
-	var sum float64
-	for _, v := range row {
-		sum += float64(exp32(v - maxLogit))
-	}
-	return float64(maxLogit) + math.Log(sum)
+	maxLogit := maxValue(row)
+	return float64(maxLogit) + math.Log(sumExp(row, maxLogit))
 }
 
 // softmaxRow replaces row[lo:hi] by its softmax and sets the rest of row,
@@ -65,6 +53,34 @@ func softmaxRow(row []float32, lo, hi int) {
 	clear(row[hi:])
 }
 
+// maxValue returns the largest of values, or -Inf for none. It keeps four
+// running maxima, which shortens the dependency chain of the comparisons.
+func maxValue(values []float32) float32 {
+	m0 := float32(math.Inf(-1))
+	m1, m2, m3 := m0, m0, m0
+	j := 0
+	for ; j+4 <= len(values); j += 4 {
+		if v := values[j]; v > m0 {
+			m0 = v
+		}
+		if v := values[j+1]; v > m1 {
+			m1 = v
+		}
+		if v := values[j+2]; v > m2 {
+			m2 = v
+		}
+		if v := values[j+3]; v > m3 {
+			m3 = v
+		}
+	}
+	for ; j < len(values); j++ {
+		if values[j] > m0 {
+			m0 = values[j]
+		}
+	}
+	return max(m0, m1, m2, m3)
+}
+
 // onlineLogSumExp accumulates log Σ exp over a row given in chunks.
 type onlineLogSumExp struct {
 	max float32
@@ -72,19 +88,37 @@ type onlineLogSumExp struct {
 }
 
 func (o *onlineLogSumExp) add(chunk []float32) {
-	chunkMax := float32(math.Inf(-1))
-	for _, v := range chunk {
-		chunkMax = max(chunkMax, v)
-	}
+	chunkMax := maxValue(chunk)
 	if chunkMax > o.max {
 		if o.sum > 0 {
 			o.sum *= math.Exp(float64(o.max - chunkMax))
 		}
 		o.max = chunkMax
 	}
-	for _, v := range chunk {
-		o.sum += float64(exp32(v - o.max))
+	o.sum += sumExp(chunk, o.max)
+}
+
+// sumExp returns Σ exp(v - shift) over values. It sums blocks of 64 in
+// four float32 partial sums, which lets the exponentials overlap, and adds
+// the blocks in float64.
+func sumExp(values []float32, shift float32) float64 {
+	var total float64
+	for lo := 0; lo < len(values); lo += 64 {
+		block := values[lo:min(lo+64, len(values))]
+		var s0, s1, s2, s3 float32
+		j := 0
+		for ; j+4 <= len(block); j += 4 {
+			s0 += exp32(block[j] - shift)
+			s1 += exp32(block[j+1] - shift)
+			s2 += exp32(block[j+2] - shift)
+			s3 += exp32(block[j+3] - shift)
+		}
+		for ; j < len(block); j++ {
+			s0 += exp32(block[j] - shift)
+		}
+		total += float64((s0 + s1) + (s2 + s3))
 	}
+	return total
 }
 
 func (o *onlineLogSumExp) value() float64 {
