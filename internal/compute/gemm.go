@@ -23,9 +23,10 @@ const minParallelFlops = 1 << 17
 // in increasing p. beta == 0 overwrites C without reading it.
 type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 
-// gemvKernel computes, for the four rows x0..x3 and the two weight rows w0
-// and w1 (all of length k ≥ 1), out[r] = x_r·w0 and out[4+r] = x_r·w1.
-type gemvKernel func(k int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32)
+// gemvKernel computes, for the rows x0..x3 and the two weight rows w0 and
+// w1 (all of length k ≥ 1), out[r] = x_r·w0 and out[4+r] = x_r·w1 for
+// r < rows. Rows past rows repeat a valid row, and their results are unused.
+type gemvKernel func(k, rows int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32)
 
 // Blocked is a Backend that packs panels of A and B and runs a register-tile
 // micro-kernel over them, in parallel over Threads() goroutines.
@@ -33,9 +34,10 @@ type gemvKernel func(k int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32)
 // Each element of C is the sum over k in increasing order, split into
 // partial sums at multiples of 256, so a row of C does not depend on m, on
 // the other rows of A, on n or on the thread count. The exception is the
-// gemv path (A not transposed, B transposed, m at most GemvMaxRows), which sums each dot product
-// in 16 (AVX-512) interleaved lanes; its rows agree with the packed path
-// within the bound documented on GemvMaxRows.
+// gemv path (A not transposed, B transposed, m at most GemvMaxRows), which
+// sums each dot product in interleaved SIMD lanes; its rows do not depend
+// on m or the thread count either, and agree with the packed path within
+// the bound documented on GemvMaxRows.
 type Blocked struct {
 	name   string
 	mr, nr int

@@ -42,7 +42,7 @@ func kernelAVX2(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 }
 
 // gemvKernelAVX512 adapts gemvAVX512 to gemvKernel.
-func gemvKernelAVX512(k int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32) {
+func gemvKernelAVX512(k, rows int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32) {
 	_, _, _, _, _, _ = x0[k-1], x1[k-1], x2[k-1], x3[k-1], w0[k-1], w1[k-1]
 	gemvAVX512(k, &x0[0], &x1[0], &x2[0], &x3[0], &w0[0], &w1[0], out)
 }
@@ -55,7 +55,7 @@ func platformBackends() []Backend {
 		backends = append(backends, newBlocked("avx512", 12, 32, kernelAVX512, gemvKernelAVX512))
 	}
 	if hasAVX2 {
-		backends = append(backends, newBlocked("avx2", 6, 16, kernelAVX2, nil))
+		backends = append(backends, newBlocked("avx2", 6, 16, kernelAVX2, gemvDot))
 	}
 	return backends
 }

@@ -24,12 +24,12 @@ func (bk *Blocked) gemvTransB(m, n, k int, alpha float32, a []float32, lda int, 
 
 			for i := 0; i < m; i += 4 {
 				// Rows past m repeat the last row; their results are dropped.
-				var x [4][]float32
-				for r := range x {
-					row := min(i+r, m-1)
-					x[r] = a[row*lda : row*lda+k]
-				}
-				bk.gemv(k, x[0], x[1], x[2], x[3], w0, w1, &out)
+				rows := min(4, m-i)
+				x0 := a[i*lda : i*lda+k]
+				x1 := a[(i+min(1, rows-1))*lda:]
+				x2 := a[(i+min(2, rows-1))*lda:]
+				x3 := a[(i+min(3, rows-1))*lda:]
+				bk.gemv(k, rows, x0, x1[:k], x2[:k], x3[:k], w0, w1, &out)
 
 				for r := 0; r < min(4, m-i); r++ {
 					storeScaled(c, (i+r)*ldc+j, out[r], alpha, beta)
@@ -50,4 +50,13 @@ func storeScaled(c []float32, at int, sum, alpha, beta float32) {
 		return
 	}
 	c[at] = alpha*sum + beta*c[at]
+}
+
+// gemvDot is the gemvKernel built on Dot, so its sums follow Dot's order.
+func gemvDot(k, rows int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32) {
+	x := [4][]float32{x0, x1, x2, x3}
+	for r := 0; r < rows; r++ {
+		out[r] = Dot(x[r][:k], w0[:k])
+		out[4+r] = Dot(x[r][:k], w1[:k])
+	}
 }

@@ -100,7 +100,7 @@ func TestGemvKernelTails(t *testing.T) {
 		x := [4][]float32{withGuard(k), withGuard(k), withGuard(k), withGuard(k)}
 		w := [2][]float32{withGuard(k), withGuard(k)}
 		var out [8]float32
-		gemvKernelAVX512(k, x[0], x[1], x[2], x[3], w[0], w[1], &out)
+		gemvKernelAVX512(k, 4, x[0], x[1], x[2], x[3], w[0], w[1], &out)
 
 		for col := range w {
 			for r := range x {

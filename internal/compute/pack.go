@@ -18,13 +18,7 @@ func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, dst []float32)
 			}
 			continue
 		}
-		for i := 0; i < rows; i++ {
-			src := a[(ic+ir+i)*lda+pc:]
-			src = src[:kb]
-			for p, v := range src {
-				panel[p*mr+i] = v
-			}
-		}
+		transposeInto(a[(ic+ir)*lda+pc:], lda, rows, kb, panel, mr)
 	}
 }
 
@@ -46,12 +40,27 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, dst []float32)
 			continue
 		}
 		// op(B)[p][j] = b[j·ldb+p]: read each stored row once.
-		for j := 0; j < cols; j++ {
-			src := b[(jc+jr+j)*ldb+pc:]
-			src = src[:kb]
-			for p, v := range src {
-				panel[p*nr+j] = v
-			}
+		transposeInto(b[(jc+jr)*ldb+pc:], ldb, cols, kb, panel, nr)
+	}
+}
+
+// transposeInto sets dst[p·ldd+i] = src[i·lds+p] for i < rows, p < kb,
+// using the SIMD transpose for groups of 8 rows where it exists.
+func transposeInto(src []float32, lds, rows, kb int, dst []float32, ldd int) {
+	done := 0
+	if rows >= 8 {
+		done = transpose8(src, lds, rows&^7, kb, dst, ldd)
+	}
+	if done > 0 && rows%8 != 0 {
+		// The last 8 rows overlap the groups already written and rewrite
+		// the same values there.
+		last := rows - 8
+		transpose8(src[last*lds:], lds, 8, kb, dst[last:], ldd)
+	}
+	for i := 0; i < rows; i++ {
+		row := src[i*lds : i*lds+kb]
+		for p := done; p < kb; p++ {
+			dst[p*ldd+i] = row[p]
 		}
 	}
 }

@@ -51,7 +51,8 @@ func TestGemmRowIndependentOfM(t *testing.T) {
 				SetThreads(prev)
 				got := c[v.pos*n : (v.pos+1)*n]
 
-				gemvPath := transB && v.m <= GemvMaxRows && backend.Name() == "avx512"
+				_, blocked := backend.(*Blocked)
+				gemvPath := blocked && transB && v.m <= GemvMaxRows
 				ref := &refPacked
 				if gemvPath {
 					ref = &refGemv
