@@ -18,9 +18,10 @@
 // gives a section with no subsets present a score of 0, ipo reports it as
 // missing and gives no overall score; the mean of the sections present is
 // reported separately, marked partial. Subsets outside the four sections
-// are scored per subset and listed as unknown. The paper's view pools the
-// rows present into four categories: chat (Chat and Chat Hard), code
-// (hep-*), math (math-prm) and safety (Safety).
+// are scored per subset and listed as unknown. The view of the IPO paper
+// (arXiv 2502.16182), which prompts per category, pools the rows present
+// into four categories: chat (Chat and Chat Hard), code (hep-*), math
+// (math-prm) and safety (Safety).
 //
 // # RM-Bench
 //

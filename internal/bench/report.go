@@ -91,30 +91,48 @@ func percent(v *float64) string {
 	return fmt.Sprintf("%.2f", 100**v)
 }
 
+// writeTable writes a header and rows as aligned columns.
+func writeTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
 // WriteRewardBenchTable writes the subsets, sections, paper view and
 // overall score as plain-text tables. Accuracies are percentages.
 func WriteRewardBenchTable(w io.Writer, r *RewardBenchReport) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "subset\tsection\tpairs\texpected\twins\tties\tinvalid\taccuracy\t")
+	var rows [][]string
 	for _, s := range r.Subsets {
 		section, expected := s.Section, fmt.Sprint(s.Expected)
 		if section == "" {
 			section, expected = "(none)", "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%s\t\n", s.Name, section, s.Pairs, expected, s.Wins, s.Ties, s.Invalid, percent(&s.Accuracy))
+		rows = append(rows, []string{s.Name, section, fmt.Sprint(s.Pairs), expected,
+			fmt.Sprint(s.Wins), fmt.Sprint(s.Ties), fmt.Sprint(s.Invalid), percent(&s.Accuracy)})
 	}
-	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
-	fmt.Fprintln(tw, "section\tsubsets\tpairs\tscore\t")
+	if err := writeTable(w, []string{"subset", "section", "pairs", "expected", "wins", "ties", "invalid", "accuracy"}, rows); err != nil {
+		return err
+	}
+
+	rows = rows[:0]
 	for _, s := range r.Sections {
 		total := len(s.Present) + len(s.Missing)
-		fmt.Fprintf(tw, "%s\t%d/%d\t%d\t%s\t\n", s.Name, len(s.Present), total, s.Pairs, percent(s.Score))
+		rows = append(rows, []string{s.Name, fmt.Sprintf("%d/%d", len(s.Present), total), fmt.Sprint(s.Pairs), percent(s.Score)})
 	}
-	fmt.Fprintln(tw, "\t\t\t\t")
-	fmt.Fprintln(tw, "paper view\tpairs\twins\tties\taccuracy\t")
+	fmt.Fprintln(w)
+	if err := writeTable(w, []string{"section", "subsets", "pairs", "score"}, rows); err != nil {
+		return err
+	}
+
+	rows = rows[:0]
 	for _, c := range r.Paper {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", c.Name, c.Pairs, c.Wins, c.Ties, percent(c.Accuracy))
+		rows = append(rows, []string{c.Name, fmt.Sprint(c.Pairs), fmt.Sprint(c.Wins), fmt.Sprint(c.Ties), percent(c.Accuracy)})
 	}
-	if err := tw.Flush(); err != nil {
+	fmt.Fprintln(w)
+	if err := writeTable(w, []string{"paper view", "pairs", "wins", "ties", "accuracy"}, rows); err != nil {
 		return err
 	}
 
@@ -135,33 +153,37 @@ func WriteRewardBenchTable(w io.Writer, r *RewardBenchReport) error {
 // WriteRMBenchTable writes the domain and sub-domain results and the style
 // matrices as plain-text tables. Accuracies are percentages.
 func WriteRMBenchTable(w io.Writer, r *RMBenchReport) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "domain\tprompts\thard\tnormal\teasy\tscore\t")
+	header := []string{"domain", "prompts", "hard", "normal", "easy", "score"}
+	var rows [][]string
 	for _, d := range r.Domains {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", d.Name, d.Prompts, percent(&d.Hard), percent(&d.Normal), percent(&d.Easy), percent(&d.Score))
+		rows = append(rows, []string{d.Name, fmt.Sprint(d.Prompts), percent(&d.Hard), percent(&d.Normal), percent(&d.Easy), percent(&d.Score)})
 	}
-	fmt.Fprintf(tw, "overall\t%d\t%s\t%s\t%s\t%s\t\n", r.Prompts, percent(r.Hard), percent(r.Normal), percent(r.Easy), percent(r.Score))
-	fmt.Fprintln(tw, "\t\t\t\t\t\t")
-	fmt.Fprintln(tw, "sub-domain\tprompts\thard\tnormal\teasy\tscore\t")
+	rows = append(rows, []string{"overall", fmt.Sprint(r.Prompts), percent(r.Hard), percent(r.Normal), percent(r.Easy), percent(r.Score)})
+	if err := writeTable(w, header, rows); err != nil {
+		return err
+	}
+
+	rows = rows[:0]
 	for _, d := range r.Subdomains {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", d.Name, d.Prompts, percent(&d.Hard), percent(&d.Normal), percent(&d.Easy), percent(&d.Score))
+		rows = append(rows, []string{d.Name, fmt.Sprint(d.Prompts), percent(&d.Hard), percent(&d.Normal), percent(&d.Easy), percent(&d.Score)})
 	}
-	if err := tw.Flush(); err != nil {
+	header[0] = "sub-domain"
+	fmt.Fprintln(w)
+	if err := writeTable(w, header, rows); err != nil {
 		return err
 	}
 
 	for _, d := range r.Domains {
-		fmt.Fprintf(w, "\n%s: accuracy[chosen style][rejected style]\n", d.Name)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "\t%s\t\n", strings.Join(Styles[:], "\t"))
+		rows = rows[:0]
 		for i := range 3 {
-			fmt.Fprintf(tw, "%s", Styles[i])
+			row := []string{Styles[i]}
 			for j := range 3 {
-				fmt.Fprintf(tw, "\t%s", percent(&d.Accuracy[i][j]))
+				row = append(row, percent(&d.Accuracy[i][j]))
 			}
-			fmt.Fprintln(tw, "\t")
+			rows = append(rows, row)
 		}
-		if err := tw.Flush(); err != nil {
+		fmt.Fprintf(w, "\n%s: accuracy by chosen style (rows) and rejected style (columns)\n", d.Name)
+		if err := writeTable(w, append([]string{""}, Styles[:]...), rows); err != nil {
 			return err
 		}
 	}
@@ -189,10 +211,10 @@ func writeSkips(w io.Writer, skipped []Skip) {
 		return
 	}
 	fmt.Fprintf(w, "skipped rows: %d\n", len(skipped))
-	const shown = 5
+	const maxListed = 5
 	for i, s := range skipped {
-		if i == shown {
-			fmt.Fprintf(w, "  ... and %d more (see the summary JSON)\n", len(skipped)-shown)
+		if i == maxListed {
+			fmt.Fprintf(w, "  ... and %d more (see the summary JSON)\n", len(skipped)-maxListed)
 			break
 		}
 		fmt.Fprintf(w, "  %s: %s\n", s.Where, s.Reason)

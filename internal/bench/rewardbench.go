@@ -103,8 +103,9 @@ type SectionResult struct {
 	Missing []string `json:"subsets_missing"`
 }
 
-// CategoryResult is one category of the paper's view: wins/pairs pooled
-// over the rows present.
+// CategoryResult is one category of the IPO paper's view (arXiv 2502.16182,
+// categories chat, code, math and safety): wins/pairs pooled over the rows
+// present.
 type CategoryResult struct {
 	Name string `json:"name"`
 	Counts
@@ -265,8 +266,8 @@ func overallScore(sections []SectionResult) (overall, partial *float64) {
 	return nil, &mean
 }
 
-// paperView pools the official subsets' pairs into the paper's four
-// categories. Unknown subsets are left out.
+// paperView pools the official subsets' pairs into the four categories
+// chat, code, math and safety. Unknown subsets are left out.
 func paperView(counts map[string]*Counts) []CategoryResult {
 	results := make([]CategoryResult, 0, len(PaperCategories))
 	for _, category := range PaperCategories {

@@ -19,7 +19,7 @@ type rewardBenchSubset struct {
 	section  string
 	weight   int    // EXAMPLE_COUNTS entry: the row count, but 984 for math-prm
 	rows     int    // rows in the filtered split
-	category string // the paper's category: chat, code, math or safety
+	category string // the IPO paper's category: chat, code, math or safety
 }
 
 // rewardBenchSubsets lists the subsets with the official section mapping

@@ -59,8 +59,8 @@ type RMBenchData struct {
 // safety-refuse_filtered.json; a row with neither is an error. A row with
 // a missing or empty field, or not exactly three responses per side, is
 // skipped with the reason. Two rows of one sub-domain with the same id are
-// an error; ids repeat across the per-domain files, so they are unique
-// only within a sub-domain.
+// an error. The per-domain files reuse ids, so an id is unique only within
+// its sub-domain.
 func LoadRMBench(path string) (*RMBenchData, error) {
 	rows, err := dataset.Read(path)
 	if err != nil {
@@ -93,7 +93,8 @@ func LoadRMBench(path string) (*RMBenchData, error) {
 }
 
 // styledPromptOf validates one row. It returns the reason when the row is
-// skipped, and an error when its domain cannot be told.
+// skipped, and an error when the row has no domain field and its file name
+// names no domain.
 func styledPromptOf(row dataset.Row) (StyledPrompt, string, error) {
 	p := StyledPrompt{Where: row.Where()}
 
