@@ -1,0 +1,235 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// repoFolder returns the cache folder name of a repository, for example
+// "models--ORG--NAME".
+func (r *resolver) repoFolder() string {
+	return r.kind + "s--" + strings.ReplaceAll(r.id, "/", "--")
+}
+
+func (r *resolver) repoDir() string {
+	return filepath.Join(r.cache, r.repoFolder())
+}
+
+// cachedCommit returns the commit that r.revision names in the cache: the
+// revision itself when it is a commit hash, else the contents of its refs
+// file.
+func (r *resolver) cachedCommit() (string, error) {
+	if commitPattern.MatchString(r.revision) {
+		return r.revision, nil
+	}
+	ref := filepath.Join(r.repoDir(), "refs", filepath.FromSlash(r.revision))
+	b, err := os.ReadFile(ref)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("no ref file %s", ref)
+		}
+		return "", err
+	}
+	commit := strings.TrimSpace(string(b))
+	if !commitPattern.MatchString(commit) {
+		return "", fmt.Errorf("ref file %s does not contain a commit hash", ref)
+	}
+	return commit, nil
+}
+
+// cachedSnapshot returns the cached snapshot folder of r.revision and what
+// it lacks: patterns that match no file, shards named by an index file but
+// absent, and links whose blob is gone. An error means there is no usable
+// snapshot at all.
+func (r *resolver) cachedSnapshot() (string, []string, error) {
+	commit, err := r.cachedCommit()
+	if err != nil {
+		return "", nil, err
+	}
+	snapshot := filepath.Join(r.repoDir(), "snapshots", commit)
+	if st, err := os.Stat(snapshot); err != nil || !st.IsDir() {
+		return "", nil, fmt.Errorf("no snapshot folder %s", snapshot)
+	}
+
+	files, broken, err := listSnapshot(snapshot)
+	if err != nil {
+		return "", nil, err
+	}
+
+	var missing []string
+	for _, f := range broken {
+		missing = append(missing, f+" (its blob is missing)")
+	}
+	if len(r.patterns) == 0 && len(files) == 0 {
+		missing = append(missing, "every file (the snapshot is empty)")
+	}
+	for i, re := range r.patterns {
+		if !anyMatch(re, files) {
+			missing = append(missing, fmt.Sprintf("files matching %q", r.rawPats[i]))
+		}
+	}
+	missing = append(missing, missingShards(snapshot, files)...)
+	return snapshot, missing, nil
+}
+
+// listSnapshot returns the slash-separated paths of the files under a
+// snapshot folder and, separately, those whose symlink target is gone.
+func listSnapshot(snapshot string) (files, broken []string, err error) {
+	err = filepath.WalkDir(snapshot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(snapshot, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if _, err := os.Stat(path); err != nil {
+			broken = append(broken, rel)
+			return nil
+		}
+		files = append(files, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read snapshot %s: %w", snapshot, err)
+	}
+	sort.Strings(files)
+	return files, broken, nil
+}
+
+// missingShards returns the shards that the *.safetensors.index.json files
+// of a snapshot name but that the snapshot lacks.
+func missingShards(snapshot string, files []string) []string {
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f] = true
+	}
+
+	var missing []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".safetensors.index.json") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(snapshot, filepath.FromSlash(f)))
+		if err != nil {
+			continue
+		}
+		var index struct {
+			WeightMap map[string]string `json:"weight_map"`
+		}
+		if json.Unmarshal(b, &index) != nil {
+			continue
+		}
+
+		dir := pathDir(f)
+		seen := map[string]bool{}
+		for _, shard := range index.WeightMap {
+			p := dir + shard
+			if !have[p] && !seen[p] {
+				seen[p] = true
+				missing = append(missing, p+" (listed in "+f+")")
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// pathDir returns the folder part of a slash-separated path with its
+// trailing slash, or "" at the top level.
+func pathDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i+1]
+	}
+	return ""
+}
+
+func anyMatch(re *regexp.Regexp, files []string) bool {
+	for _, f := range files {
+		if re.MatchString(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// wanted reports whether a repository file matches the patterns, or
+// whether there are no patterns.
+func (r *resolver) wanted(file string) bool {
+	if len(r.patterns) == 0 {
+		return true
+	}
+	for _, re := range r.patterns {
+		if re.MatchString(file) {
+			return true
+		}
+	}
+	return false
+}
+
+// compileGlob turns a shell glob into a regular expression with the rules
+// of Python's fnmatch, which huggingface_hub uses for allow_patterns: '*'
+// matches any run of characters, '/' included, '?' one character, and
+// [...] a character class, [!...] its complement. A pattern that ends in
+// '/' matches everything under that folder.
+func compileGlob(pattern string) (*regexp.Regexp, error) {
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "*"
+	}
+
+	var b strings.Builder
+	b.WriteString(`^`)
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*':
+			b.WriteString(`.*`)
+		case '?':
+			b.WriteString(`.`)
+		case '[':
+			end := strings.IndexByte(pattern[i+1:], ']')
+			if end < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := pattern[i+1 : i+1+end]
+			if end == 0 {
+				// "[]...]": a ']' right after '[' is a literal member.
+				next := strings.IndexByte(pattern[i+2:], ']')
+				if next < 0 {
+					b.WriteString(`\[`)
+					continue
+				}
+				end = next + 1
+				class = pattern[i+1 : i+1+end]
+			}
+			class = strings.ReplaceAll(class, `\`, `\\`)
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			} else if strings.HasPrefix(class, "^") {
+				class = `\` + class
+			}
+			b.WriteString("[" + class + "]")
+			i += end + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(`$`)
+
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("invalid file pattern %q: %w", pattern, err)
+	}
+	return re, nil
+}
