@@ -164,9 +164,9 @@ func anyMatch(re *regexp.Regexp, files []string) bool {
 	return false
 }
 
-// wanted reports whether a repository file matches the patterns, or
+// matchesPatterns reports whether a repository file matches the patterns, or
 // whether there are no patterns.
-func (r *resolver) wanted(file string) bool {
+func (r *resolver) matchesPatterns(file string) bool {
 	if len(r.patterns) == 0 {
 		return true
 	}

@@ -34,7 +34,7 @@ type repoInfo struct {
 	} `json:"siblings"`
 }
 
-// fileMeta is what a HEAD request on a resolve URL reports about a file.
+// fileMeta is the metadata of a file from a HEAD request on its resolve URL.
 type fileMeta struct {
 	etag   string // normalized: no W/ prefix, no quotes
 	size   int64  // -1 when unknown
@@ -83,7 +83,7 @@ func (r *resolver) do(client *http.Client, req *http.Request) (*http.Response, e
 	return resp, nil
 }
 
-// repoInfo asks the Hub API for the commit and file list of r.revision.
+// repoInfo fetches from the Hub API the commit and file list of r.revision.
 func (r *resolver) repoInfo(ctx context.Context) (*repoInfo, error) {
 	target := fmt.Sprintf("%s/api/%ss/%s/revision/%s", r.endpoint, r.kind, r.id, url.PathEscape(r.revision))
 	req, err := r.newRequest(ctx, http.MethodGet, target)
@@ -109,31 +109,31 @@ func (r *resolver) repoInfo(ctx context.Context) (*repoInfo, error) {
 	return &info, nil
 }
 
-// statusError turns an HTTP error status into a message that says what to
-// do. file is "" for repository-level requests.
+// statusError turns an HTTP error status into an error that names the
+// likely cause and the fix. file is "" for repository-level requests.
 func (r *resolver) statusError(resp *http.Response, file string) error {
-	what := fmt.Sprintf("%s %s", r.kind, r.id)
+	subject := fmt.Sprintf("%s %s", r.kind, r.id)
 	if file != "" {
-		what = fmt.Sprintf("file %s of %s %s", file, r.kind, r.id)
+		subject = fmt.Sprintf("file %s of %s %s", file, r.kind, r.id)
 	}
 	code := resp.Header.Get("X-Error-Code")
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return fmt.Errorf("%s: authentication required (HTTP 401): the repository is private, gated or does not exist; set HF_TOKEN to a token with read access", what)
+		return fmt.Errorf("%s: authentication required (HTTP 401): the repository is private, gated or does not exist; set HF_TOKEN to a token with read access", subject)
 	case resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("%s: access denied (HTTP 403): accept the repository's conditions on its Hub page and set HF_TOKEN to a token of that account", what)
+		return fmt.Errorf("%s: access denied (HTTP 403): accept the repository's conditions on its Hub page and set HF_TOKEN to a token of that account", subject)
 	case resp.StatusCode == http.StatusNotFound && code == "RevisionNotFound":
-		return fmt.Errorf("%s: revision %q not found (HTTP 404)", what, r.revision)
+		return fmt.Errorf("%s: revision %q not found (HTTP 404)", subject, r.revision)
 	case resp.StatusCode == http.StatusNotFound && (code == "EntryNotFound" || file != "" && code != "RepoNotFound"):
-		return fmt.Errorf("%s: file not found at revision %q (HTTP 404)", what, r.revision)
+		return fmt.Errorf("%s: file not found at revision %q (HTTP 404)", subject, r.revision)
 	case resp.StatusCode == http.StatusNotFound:
 		hint := "check the id"
 		if r.kind == RepoModel {
 			hint += ", or set the repository type to dataset if it is a dataset"
 		}
-		return fmt.Errorf("%s: repository not found on %s (HTTP 404): %s", what, r.endpoint, hint)
+		return fmt.Errorf("%s: repository not found on %s (HTTP 404): %s", subject, r.endpoint, hint)
 	}
-	return fmt.Errorf("%s: request to %s failed: HTTP %s", what, resp.Request.URL.Redacted(), resp.Status)
+	return fmt.Errorf("%s: request to %s failed: HTTP %s", subject, resp.Request.URL.Redacted(), resp.Status)
 }
 
 // download fetches the wanted files of info that the snapshot lacks.
@@ -147,7 +147,7 @@ func (r *resolver) download(ctx context.Context, info *repoInfo) (string, error)
 
 	var files []string
 	for _, s := range info.Siblings {
-		if r.wanted(s.Name) {
+		if r.matchesPatterns(s.Name) {
 			files = append(files, s.Name)
 		}
 	}

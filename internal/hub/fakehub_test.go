@@ -17,19 +17,20 @@ import (
 )
 
 // fakeHub serves one repository on loopback in the shape of the Hugging
-// Face Hub: the revision API with its file list, resolve URLs with ETag,
-// X-Repo-Commit and, for LFS files, X-Linked-Etag, X-Linked-Size and a
-// redirect to a separate CDN server that honours Range requests.
+// Face Hub. It has the revision API with its file list, and resolve URLs
+// with ETag and X-Repo-Commit. For LFS files, resolve adds X-Linked-Etag and
+// X-Linked-Size and redirects to a separate CDN server that honours Range.
 type fakeHub struct {
 	kind   string // "models" or "datasets"
 	id     string
 	commit string
 	files  map[string][]byte
 
+	renamed string          // an old id that redirects to id, as after a rename
 	token   string          // when set, requests must carry it
-	denied  bool            // answer 403, as for a gated repository
+	denied  bool            // reply 403, as for a gated repository
 	corrupt map[string]bool // LFS files whose CDN bytes differ from their sha256
-	ghosts  map[string]bool // listed files that resolve answers 404 for
+	ghosts  map[string]bool // listed files whose resolve URL returns 404
 
 	hub, cdn *httptest.Server
 
@@ -112,6 +113,11 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 	if f.denied {
 		w.Header().Set("X-Error-Code", "GatedRepo")
 		http.Error(w, "Access to this repository is restricted", http.StatusForbidden)
+		return
+	}
+
+	if f.renamed != "" && strings.Contains(r.URL.Path, "/"+f.renamed+"/") {
+		http.Redirect(w, r, strings.Replace(r.URL.Path, "/"+f.renamed+"/", "/"+f.id+"/", 1), http.StatusTemporaryRedirect)
 		return
 	}
 

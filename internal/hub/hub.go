@@ -1,7 +1,7 @@
-// Package hub resolves a model or dataset argument to a local folder: an
-// existing folder as is, or a Hugging Face Hub id ("ORG/NAME") found in, or
-// downloaded into, the cache layout that Python's huggingface_hub uses, so
-// that ipo and the Python tools reuse each other's downloads.
+// Package hub resolves a model or dataset argument to a local folder. An
+// existing folder is used as is. A Hugging Face Hub id ("ORG/NAME") is found
+// in, or downloaded into, the cache layout that Python's huggingface_hub
+// uses, so that ipo and the Python tools reuse each other's downloads.
 //
 // The cache of one repository looks like this:
 //
@@ -51,7 +51,7 @@ type Options struct {
 	CacheDir string   // default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
 	Offline  bool     // never touch the network; also set by HF_HUB_OFFLINE=1
 
-	// Update asks the Hub for the current commit of Revision even when the
+	// Update requests the current commit of Revision from the Hub even when the
 	// cached snapshot already has every wanted file. Without it, a complete
 	// cached snapshot is used with no request at all.
 	Update bool
@@ -290,13 +290,13 @@ func (r *resolver) resolve(ctx context.Context) (string, error) {
 // offlineError explains which files are missing while offline and how to
 // fetch them.
 func (r *resolver) offlineError(cacheErr error, missing []string) error {
-	how := fmt.Sprintf("run once with network access and HF_HUB_OFFLINE unset, or fetch them with `huggingface-cli download %s`", r.id)
+	fix := fmt.Sprintf("run once with network access and HF_HUB_OFFLINE unset, or fetch them with `huggingface-cli download %s`", r.id)
 	if r.kind == RepoDataset {
-		how = fmt.Sprintf("run once with network access and HF_HUB_OFFLINE unset, or fetch them with `huggingface-cli download --repo-type dataset %s`", r.id)
+		fix = fmt.Sprintf("run once with network access and HF_HUB_OFFLINE unset, or fetch them with `huggingface-cli download --repo-type dataset %s`", r.id)
 	}
 	if cacheErr != nil {
-		return fmt.Errorf("offline mode: %s %s at revision %q is not in the cache: %v; %s", r.kind, r.id, r.revision, cacheErr, how)
+		return fmt.Errorf("offline mode: %s %s at revision %q is not in the cache: %v; %s", r.kind, r.id, r.revision, cacheErr, fix)
 	}
 	return fmt.Errorf("offline mode: the cached snapshot of %s %s at revision %q lacks %s; %s",
-		r.kind, r.id, r.revision, strings.Join(missing, ", "), how)
+		r.kind, r.id, r.revision, strings.Join(missing, ", "), fix)
 }
