@@ -23,11 +23,6 @@ const minParallelFlops = 1 << 17
 // in increasing p. beta == 0 overwrites C without reading it.
 type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 
-// gemvKernel computes, for the rows x0..x3 and the two weight rows w0 and
-// w1 (all of length k ≥ 1), out[r] = x_r·w0 and out[4+r] = x_r·w1 for
-// r < rows. Rows past rows repeat a valid row, and their results are unused.
-type gemvKernel func(k, rows int, x0, x1, x2, x3, w0, w1 []float32, out *[8]float32)
-
 // Blocked is a Backend that packs panels of A and B and runs a register-tile
 // micro-kernel over them, in parallel over Threads() goroutines.
 //
@@ -35,23 +30,23 @@ type gemvKernel func(k, rows int, x0, x1, x2, x3, w0, w1 []float32, out *[8]floa
 // partial sums at multiples of 256, so a row of C does not depend on m, on
 // the other rows of A, on n or on the thread count. The exception is the
 // gemv path (A not transposed, B transposed, m at most GemvMaxRows), which
-// sums each dot product in interleaved SIMD lanes; its rows do not depend
-// on m or the thread count either, and agree with the packed path within
-// the bound documented on GemvMaxRows.
+// computes each element with Dot; its rows do not depend on m or the
+// thread count either, and agree with the packed path within the bound
+// documented on GemvMaxRows.
 type Blocked struct {
 	name   string
 	mr, nr int
 	kernel microKernel
-	gemv   gemvKernel
 	pool   sync.Pool
 }
 
-// GemvMaxRows is the largest m for which a transB product takes the gemv
-// path on backends that have one. The gemv path sums each dot product in a
-// different order than the packed path; the two agree within
-// 2·k·ε·Σ|a·b| per element (ε = 2⁻²⁴), the standard bound for float32
-// dot products.
-const GemvMaxRows = 8
+// GemvMaxRows is the largest m for which a Blocked product with B
+// transposed (and A not) takes the gemv path, which reads B once instead of
+// packing it. The gemv path sums in Dot's order, not the packed path's; the
+// two agree within 2·k·ε·Σ|a·b| per element (ε = 2⁻²⁴), twice the
+// standard bound for a float32 dot product. From m = 4 the packed path was
+// faster in the measurements of bench/gemm.
+const GemvMaxRows = 3
 
 // packBuffers holds one goroutine's packed panels.
 type packBuffers struct {
@@ -59,8 +54,8 @@ type packBuffers struct {
 	tile []float32
 }
 
-func newBlocked(name string, mr, nr int, kernel microKernel, gemv gemvKernel) *Blocked {
-	bk := &Blocked{name: name, mr: mr, nr: nr, kernel: kernel, gemv: gemv}
+func newBlocked(name string, mr, nr int, kernel microKernel) *Blocked {
+	bk := &Blocked{name: name, mr: mr, nr: nr, kernel: kernel}
 	bk.pool.New = func() any {
 		return &packBuffers{
 			a:    make([]float32, blockM*blockK),
@@ -89,8 +84,8 @@ func (bk *Blocked) Gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		beta = 0 // turn -0 into +0: the kernels test the bits of beta
 	}
 
-	if bk.gemv != nil && !transA && transB && m <= GemvMaxRows {
-		bk.gemvTransB(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if !transA && transB && m <= GemvMaxRows {
+		gemvTransB(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 

@@ -46,7 +46,7 @@ func (Portable) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 
 var backends = sync.OnceValue(func() []Backend {
 	list := platformBackends()
-	list = append(list, newBlocked("go", genericMR, genericNR, kernelGeneric, gemvDot))
+	list = append(list, newBlocked("go", genericMR, genericNR, kernelGeneric))
 	return append(list, Portable{})
 })
 
