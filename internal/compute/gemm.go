@@ -37,7 +37,12 @@ type Blocked struct {
 	name   string
 	mr, nr int
 	kernel microKernel
-	pool   sync.Pool
+
+	// free holds packing buffers for reuse. Unlike a sync.Pool it survives
+	// garbage collections, which would otherwise cost a fresh 3 MB buffer
+	// per goroutine and product.
+	mu   sync.Mutex
+	free []*packBuffers
 }
 
 // GemvMaxRows is the largest m for which a Blocked product with B
@@ -55,15 +60,30 @@ type packBuffers struct {
 }
 
 func newBlocked(name string, mr, nr int, kernel microKernel) *Blocked {
-	bk := &Blocked{name: name, mr: mr, nr: nr, kernel: kernel}
-	bk.pool.New = func() any {
-		return &packBuffers{
-			a:    make([]float32, blockM*blockK),
-			b:    make([]float32, blockK*blockN),
-			tile: make([]float32, mr*nr),
-		}
+	return &Blocked{name: name, mr: mr, nr: nr, kernel: kernel}
+}
+
+// getBuffers takes packing buffers from the free list or allocates them.
+func (bk *Blocked) getBuffers() *packBuffers {
+	bk.mu.Lock()
+	defer bk.mu.Unlock()
+	if n := len(bk.free); n > 0 {
+		bufs := bk.free[n-1]
+		bk.free = bk.free[:n-1]
+		return bufs
 	}
-	return bk
+	return &packBuffers{
+		a:    make([]float32, blockM*blockK),
+		b:    make([]float32, blockK*blockN),
+		tile: make([]float32, bk.mr*bk.nr),
+	}
+}
+
+// putBuffers returns packing buffers to the free list.
+func (bk *Blocked) putBuffers(bufs *packBuffers) {
+	bk.mu.Lock()
+	bk.free = append(bk.free, bufs)
+	bk.mu.Unlock()
 }
 
 // Name returns the name of the micro-kernel, such as "avx512".
@@ -126,8 +146,8 @@ func offsetB(b []float32, transB bool, ldb, j0 int) []float32 {
 
 // serial runs the blocked product on the calling goroutine.
 func (bk *Blocked) serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	bufs := bk.pool.Get().(*packBuffers)
-	defer bk.pool.Put(bufs)
+	bufs := bk.getBuffers()
+	defer bk.putBuffers(bufs)
 
 	for jc := 0; jc < n; jc += blockN {
 		nb := min(blockN, n-jc)
