@@ -73,6 +73,8 @@ func (d replaceDecoder) decodeChain(tokens []string) []string {
 // byteFallbackDecoder turns runs of <0xXX> tokens into text. Like the
 // reference package, which uses TextDecoder, it replaces each maximal
 // ill-formed subsequence with one U+FFFD.
+// Like the Rust crate, it keeps a byte order mark that starts a run, which
+// the package's default TextDecoder would drop.
 // NOTE: the Rust crate emits one U+FFFD per byte of an ill-formed run.
 type byteFallbackDecoder struct{}
 

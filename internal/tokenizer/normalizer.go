@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 
@@ -20,7 +21,85 @@ func (n unicodeNormalizer) normalize(s string) string {
 	if n.form.IsNormalString(s) {
 		return s
 	}
-	return n.form.String(s)
+	out := n.form.String(s)
+	if strings.Count(out, cgj) != strings.Count(s, cgj) {
+		// The norm package follows the Stream-Safe Text Format and puts a
+		// U+034F after every 30 non-starters; JavaScript's normalize and
+		// the Rust crate do not.
+		return normalizeUnbounded(s, n.form)
+	}
+	return out
+}
+
+// cgj is U+034F COMBINING GRAPHEME JOINER.
+const cgj = "\u034f"
+
+// normalizeUnbounded normalizes s without the Stream-Safe limit: it
+// decomposes each rune, sorts every run of non-starters by combining class
+// and, for the composed forms, composes each character with the last starter
+// when no character between blocks it.
+func normalizeUnbounded(s string, form norm.Form) string {
+	decompose, compose := norm.NFD, false
+	switch form {
+	case norm.NFC:
+		compose = true
+	case norm.NFKC:
+		decompose, compose = norm.NFKD, true
+	case norm.NFKD:
+		decompose = norm.NFKD
+	}
+
+	var rs []rune
+	for _, r := range s {
+		rs = append(rs, []rune(decompose.String(string(r)))...)
+	}
+	for i := 0; i < len(rs); {
+		if combiningClass(rs[i]) == 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && combiningClass(rs[j]) != 0 {
+			j++
+		}
+		run := rs[i:j]
+		sort.SliceStable(run, func(a, b int) bool { return combiningClass(run[a]) < combiningClass(run[b]) })
+		i = j
+	}
+	if !compose {
+		return string(rs)
+	}
+
+	out := make([]rune, 0, len(rs))
+	starter, last := -1, uint8(0)
+	for _, r := range rs {
+		cc := combiningClass(r)
+		if starter >= 0 && (starter == len(out)-1 || (last != 0 && last < cc)) {
+			if c, ok := composePair(out[starter], r); ok {
+				out[starter] = c
+				continue
+			}
+		}
+		if cc == 0 {
+			starter = len(out)
+		}
+		last = cc
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+func combiningClass(r rune) uint8 {
+	return norm.NFD.PropertiesString(string(r)).CCC()
+}
+
+// composePair returns the primary composite of a and b, if there is one.
+func composePair(a, b rune) (rune, bool) {
+	rs := []rune(norm.NFC.String(string([]rune{a, b})))
+	if len(rs) == 1 {
+		return rs[0], true
+	}
+	return 0, false
 }
 
 // lowercaseNormalizer lowercases with the full Unicode mapping, as
