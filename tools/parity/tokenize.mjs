@@ -25,6 +25,12 @@
 //	decoded_all  decode(ids, {skip_special_tokens: false}), when "extra"
 //	error        set instead of the fields above when this text failed
 //
+// NOTE: the package runs as published, so its known differences from the
+// Rust tokenizers crate that Python uses stay in the reference. Its
+// ByteFallback decoder drops a byte order mark that starts a byte run and
+// writes one U+FFFD per ill-formed subpart (Rust keeps the mark and writes
+// one per byte).
+//
 // decode() of this package throws on an empty id list, so an empty list
 // decodes to "" here, which is what the Python tokenizers return.
 
