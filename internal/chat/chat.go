@@ -2,11 +2,10 @@
 // the semantics of transformers' apply_chat_template as rendered by
 // @huggingface/jinja (see package jinja).
 //
-// Data and markup are kept apart: Options.Escape is applied to every
+// Data and markup are kept apart. Options.Escape is applied to every
 // string that comes from the conversation or from Options.Extra before
-// rendering, so that a prompt containing "<|im_end|>" is later encoded as
-// text, while the template's own markup and the BOS/EOS tokens stay
-// special tokens.
+// rendering, so a prompt containing "<|im_end|>" is later encoded as text.
+// The template's own markup and the BOS/EOS tokens stay special tokens.
 //
 //	tmpl, err := chat.ReadTemplateDir(modelDir)
 //	msgs, err := chat.ReadMessages("conversation.json")
@@ -28,14 +27,14 @@ var ErrNoTemplate = errors.New("no chat template")
 
 // Message is one turn of a conversation in the format of transformers'
 // apply_chat_template. Empty optional fields are left out of the message
-// the template sees, so "is defined" tests behave as with a Python dict
-// that lacks the key.
+// the template receives, so "is defined" tests behave as with a Python
+// dict that lacks the key.
 type Message struct {
 	Role string `json:"role"`
 
 	// Content is the text of the turn. When the input gives content as a
 	// list of {"type": "text", "text": ...} parts, Parts holds them instead
-	// and the template sees the list, as transformers passes it.
+	// and the template receives the list, as transformers passes it.
 	Content string `json:"-"`
 	Parts   []Part `json:"-"`
 
@@ -180,8 +179,8 @@ func toValue(x any) (jinja.Value, error) {
 	return jinja.ValueOf(x)
 }
 
-// messageValue converts m to the dict a template sees, keys in the order
-// of the JSON field names above.
+// messageValue converts m to the dict a template receives, with keys in
+// the order of the JSON field names above.
 func messageValue(m Message, escape func(string) string) (jinja.Value, error) {
 	obj := jinja.NewMap()
 	obj.Set("role", jinja.String(escape(m.Role)))

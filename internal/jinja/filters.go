@@ -433,6 +433,7 @@ func (r *renderer) selectAttrFilter(operand Value, name string, argNodes []node,
 			return Value{}, fmt.Errorf("%s can only be applied to a list of dicts, found %s", name, item.kind)
 		}
 	}
+
 	var args []Value
 	for _, a := range argNodes {
 		lit, ok := a.(*stringLit)
@@ -444,6 +445,7 @@ func (r *renderer) selectAttrFilter(operand Value, name string, argNodes []node,
 	if len(args) == 0 {
 		return Value{}, fmt.Errorf("%s needs an attribute name", name)
 	}
+
 	test := func(v Value, _ *Value) (bool, error) { return v.truthy(), nil }
 	if len(args) > 1 {
 		t, ok := tests[args[1].str]
@@ -456,6 +458,7 @@ func (r *renderer) selectAttrFilter(operand Value, name string, argNodes []node,
 	if len(args) > 2 {
 		want = &args[2]
 	}
+
 	selecting := name == "selectattr"
 	var out []Value
 	for _, item := range operand.list.items {

@@ -182,9 +182,9 @@ func writeUnicodeEscape(b *strings.Builder, r rune) {
 
 // localeSorted orders keys as JavaScript's localeCompare does, using the
 // Unicode collation algorithm's root order.
-// NOTE: the reference uses ICU through the JavaScript engine; keys that
-// differ only in ways ICU's locale tailoring orders differently from the
-// root collation could sort differently.
+// NOTE: the reference collates with ICU in the default locale of node.
+// Keys that this locale's tailoring orders unlike the root collation could
+// sort differently here.
 func localeSorted(keys []string) []string {
 	out := append([]string(nil), keys...)
 	c := collate.New(language.Und)

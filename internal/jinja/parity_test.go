@@ -91,9 +91,8 @@ func readConversations(t *testing.T) []conversation {
 	return convs
 }
 
-// sharedChatTemplate returns the chat_template of a tokenizer under
-// ../shared/tokenizers, "" when it has none, and false when the file is
-// missing.
+// sharedChatTemplate returns the chat_template of a shared tokenizer, ""
+// when it has none, and false when its tokenizer_config.json is missing.
 func sharedChatTemplate(t *testing.T, name string) (string, bool) {
 	t.Helper()
 	path := filepath.Join(repoRoot(t), "..", "shared", "tokenizers", name, "tokenizer_config.json")
@@ -113,10 +112,11 @@ func sharedChatTemplate(t *testing.T, name string) (string, bool) {
 	return *cfg.ChatTemplate, true
 }
 
-// parityCases collects the cases: each template under testdata/templates
-// with the contexts of its NAME.json, or with every conversation when it
-// has none; the chat templates of the shared tokenizers with every
-// conversation; and the snippets.
+// parityCases collects the cases. Each template under testdata/templates
+// is rendered with the contexts of its NAME.json, or with every
+// conversation when it has none. The chat templates of the shared
+// tokenizers are rendered with every conversation, and then come the
+// snippets.
 func parityCases(t *testing.T) []parityCase {
 	t.Helper()
 	convs := readConversations(t)
@@ -159,9 +159,9 @@ func parityCases(t *testing.T) []parityCase {
 		source, found := sharedChatTemplate(t, name)
 		switch {
 		case !found:
-			t.Logf("../shared/tokenizers/%s is missing: its chat template is not checked", name)
+			t.Logf("shared tokenizer %s is missing: its chat template is not checked", name)
 		case source == "":
-			t.Logf("../shared/tokenizers/%s has no chat_template", name)
+			t.Logf("shared tokenizer %s has no chat_template", name)
 		default:
 			addConversations(name, source)
 		}
