@@ -72,8 +72,7 @@ func linearForward(be compute.Backend, out, x, w, bias []float32, rows, in, outD
 func swigluForward(gate, up []float32, rows, dim int) {
 	parallelRows(rows, func(lo, hi int) {
 		for i := lo * dim; i < hi*dim; i++ {
-			g := gate[i]
-			gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+			gate[i] = silu(gate[i]) * up[i]
 		}
 	})
 }

@@ -35,22 +35,50 @@ func logSumExp(row []float32) float64 {
 // softmaxRow replaces row[lo:hi] by its softmax and sets the rest of row,
 // the masked keys, to zero.
 func softmaxRow(row []float32, lo, hi int) {
-	maxScore := float32(math.Inf(-1))
-	for _, x := range row[lo:hi] {
-		maxScore = max(maxScore, x)
-	}
-	var sum float64
-	for j := lo; j < hi; j++ {
-		e := exp32(row[j] - maxScore)
-		row[j] = e
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for j := lo; j < hi; j++ {
-		row[j] *= inv
+	valid := row[lo:hi]
+	inv := float32(1 / expInPlace(valid, maxValue(valid)))
+	for j := range valid {
+		valid[j] *= inv
 	}
 	clear(row[:lo])
 	clear(row[hi:])
+}
+
+// expInPlace replaces each v of values by exp(v - shift) and returns their
+// sum, added as in sumExp.
+func expInPlace(values []float32, shift float32) float64 {
+	var total float64
+	for lo := 0; lo < len(values); lo += 64 {
+		block := values[lo:min(lo+64, len(values))]
+		var s0, s1, s2, s3 float32
+		j := 0
+		for ; j+4 <= len(block); j += 4 {
+			e0 := exp32(block[j] - shift)
+			e1 := exp32(block[j+1] - shift)
+			e2 := exp32(block[j+2] - shift)
+			e3 := exp32(block[j+3] - shift)
+			block[j], block[j+1], block[j+2], block[j+3] = e0, e1, e2, e3
+			s0 += e0
+			s1 += e1
+			s2 += e2
+			s3 += e3
+		}
+		for ; j < len(block); j++ {
+			block[j] = exp32(block[j] - shift)
+			s0 += block[j]
+		}
+		total += float64((s0 + s1) + (s2 + s3))
+	}
+	return total
+}
+
+// silu returns x·sigmoid(x), calling exp32 only on non-positive arguments.
+func silu(x float32) float32 {
+	if x >= 0 {
+		return x / (1 + exp32(-x))
+	}
+	e := exp32(x)
+	return x * e / (1 + e)
 }
 
 // maxValue returns the largest of values, or -Inf for none. It keeps four

@@ -60,3 +60,26 @@ func TestTargetLogProbsSliced(t *testing.T) {
 		}
 	}
 }
+
+func TestSiluAccuracy(t *testing.T) {
+	for _, x := range []float32{-90, -30, -5, -1, -1e-3, 0, 1e-3, 0.5, 1, 5, 30, 90} {
+		want := float64(x) / (1 + math.Exp(-float64(x)))
+		got := float64(silu(x))
+		if math.Abs(got-want) > 5e-7*math.Abs(want)+1e-30 {
+			t.Errorf("silu(%g) = %.9g, want %.9g", x, got, want)
+		}
+	}
+}
+
+func TestSoftmaxRowMasks(t *testing.T) {
+	row := []float32{9, 1, 2, 3, 9}
+	softmaxRow(row, 1, 4)
+	e1, e2, e3 := math.Exp(-2), math.Exp(-1), 1.0
+	sum := e1 + e2 + e3
+	want := []float64{0, e1 / sum, e2 / sum, e3 / sum, 0}
+	for i := range want {
+		if math.Abs(float64(row[i])-want[i]) > 1e-7 {
+			t.Errorf("row[%d] = %.9g, want %.9g", i, row[i], want[i])
+		}
+	}
+}
