@@ -10,8 +10,8 @@ import (
 // count: every C element is summed in the same order whatever the shape.
 const (
 	blockK = 256  // rows of op(B) (and columns of op(A)) per packed block
-	blockM = 192  // rows of op(A) per packed block; a multiple of every mr
-	blockN = 3072 // columns of op(B) per packed block; a multiple of every nr
+	blockM = 192  // rows of op(A) per packed block, a multiple of every mr
+	blockN = 3072 // columns of op(B) per packed block, a multiple of every nr
 )
 
 // minParallelFlops is the size of product (m·n·k multiply-adds) below which
@@ -26,13 +26,15 @@ type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 // Blocked is a Backend that packs panels of A and B and runs a register-tile
 // micro-kernel over them, in parallel over Threads() goroutines.
 //
-// Each element of C is the sum over k in increasing order, split into
-// partial sums at multiples of 256, so a row of C does not depend on m, on
-// the other rows of A, on n or on the thread count. The exception is the
-// gemv path (A not transposed, B transposed, m at most GemvMaxRows), which
-// computes each element with Dot; its rows do not depend on m or the
-// thread count either, and agree with the packed path within the bound
-// documented on GemvMaxRows.
+// Each element of C is computed in one fixed order: the products of each
+// block of 256 values of k are summed in increasing k in one accumulator,
+// and the blocks are added in order (C = alpha·s₀ + beta·C, then
+// C = alpha·s_b + C). So a row of C does not depend on m, on the other
+// rows of A, on n or on the thread count. The exception is the gemv path
+// (A not transposed, B transposed, m at most GemvMaxRows), which computes
+// each element with Dot. Its rows do not depend on m or the thread count
+// either, and they agree with the packed path within the bound documented
+// on GemvMaxRows.
 type Blocked struct {
 	name   string
 	mr, nr int
@@ -47,8 +49,8 @@ type Blocked struct {
 
 // GemvMaxRows is the largest m for which a Blocked product with B
 // transposed (and A not) takes the gemv path, which reads B once instead of
-// packing it. The gemv path sums in Dot's order, not the packed path's; the
-// two agree within 2·k·ε·Σ|a·b| per element (ε = 2⁻²⁴), twice the
+// packing it. The gemv path sums in Dot's order, not the packed path's, and
+// the two agree within 2·k·ε·Σ|a·b| per element (ε = 2⁻²⁴), twice the
 // standard bound for a float32 dot product. From m = 4 the packed path was
 // faster in the measurements of bench/gemm.
 const GemvMaxRows = 3

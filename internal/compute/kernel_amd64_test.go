@@ -81,3 +81,21 @@ func TestMicroKernelsOnTile(t *testing.T) {
 		}
 	}
 }
+
+// TestGoFallbacks reruns the vector, conversion and product tests with the
+// AVX2 and F16C code turned off, so the Go loops that CPUs without them
+// run (vector helpers, conversions, panel packing) are tested here too.
+func TestGoFallbacks(t *testing.T) {
+	Backends() // build the list while the CPU features are still on
+	savedAVX2, savedF16C := hasAVX2, hasF16C
+	hasAVX2, hasF16C = false, false
+	defer func() { hasAVX2, hasF16C = savedAVX2, savedF16C }()
+
+	t.Run("Dot", TestDotWithinRoundingBound)
+	t.Run("Axpy", TestAxpyMatchesLoop)
+	t.Run("Scale", TestScaleMatchesLoop)
+	t.Run("BF16", TestBF16ToFloat32AllValues)
+	t.Run("F16", TestF16ToFloat32AllValues)
+	t.Run("Gemm", TestGemmBackendsMatchPortable)
+	t.Run("Rows", TestGemmRowIndependentOfM)
+}

@@ -6,7 +6,7 @@ import (
 )
 
 // minParallelElements is the vector length from which Axpy, Scale and the
-// conversions split their work over Threads() goroutines; below it the
+// conversions split their work over Threads() goroutines. Below it, the
 // cost of starting goroutines outweighs the memory bandwidth gained.
 const minParallelElements = 1 << 18
 
@@ -52,7 +52,7 @@ func Scale(alpha float32, x []float32) {
 }
 
 // BF16ToFloat32 converts the bfloat16 values in src (raw bits, as stored in
-// safetensors files) to float32 in dst[:len(src)]; the conversion is exact.
+// safetensors files) to float32 in dst[:len(src)]. The conversion is exact.
 // It panics when dst is shorter than src.
 func BF16ToFloat32(dst []float32, src []uint16) {
 	checkConvert("BF16ToFloat32", dst, src)
@@ -65,7 +65,7 @@ func BF16ToFloat32(dst []float32, src []uint16) {
 }
 
 // F16ToFloat32 converts the IEEE 754 half-precision values in src (raw bits)
-// to float32 in dst[:len(src)]; the conversion is exact, and a NaN becomes a
+// to float32 in dst[:len(src)]. The conversion is exact, and a NaN becomes a
 // quiet NaN with the same sign and payload. It panics when dst is shorter
 // than src.
 func F16ToFloat32(dst []float32, src []uint16) {
@@ -99,7 +99,7 @@ func f16ToFloat32(h uint16) float32 {
 
 func checkConvert(name string, dst []float32, src []uint16) {
 	if len(dst) < len(src) {
-		panic(fmt.Sprintf("compute: %s destination holds %d values, the source has %d", name, len(dst), len(src)))
+		panic(fmt.Sprintf("compute: %s destination has room for %d values but the source has %d; pass a destination at least as long as the source", name, len(dst), len(src)))
 	}
 }
 

@@ -2,9 +2,9 @@
 
 package compute
 
-// The *Body functions convert or combine a prefix of their input with SIMD
-// instructions where an assembly version exists; here none does, so they
-// process nothing and the callers' Go loops do all the work.
+// The *Body functions process a prefix of their input with SIMD
+// instructions where an assembly version exists. This platform has none, so
+// they process nothing and the callers' Go loops do all the work.
 
 func dotBody(x, y []float32) (float32, int) { return 0, 0 }
 
