@@ -39,8 +39,9 @@ func smolLM2Config(layers int) llama.Config {
 	}
 }
 
-// randomWeights makes every tensor on request: norm weights near 1, the
-// others uniform with the variance of a default PyTorch Linear init.
+// randomWeights generates each tensor when it is requested: norm weights
+// near 1, the others uniform in ±1/sqrt(columns), the bound of PyTorch's
+// default Linear initialisation.
 type randomWeights struct {
 	rng *rand.Rand
 }

@@ -30,11 +30,14 @@ type Config struct {
 	RopeScaling       *RopeScaling
 	TieWordEmbeddings bool
 
-	// AttentionBias adds a bias to the q, k, v and o projections (llama,
-	// mistral and qwen3 when set). Qwen2 always has q, k and v biases and
-	// no o bias, whatever this field says.
+	// AttentionBias adds a bias to the q, k, v and o projections (llama and
+	// qwen3). ParseConfig sets it for qwen2, which always has q, k and v
+	// biases and no o bias, and clears it for mistral, which has none.
 	AttentionBias bool
-	MLPBias       bool
+
+	// MLPBias adds a bias to the gate, up and down projections (llama
+	// only).
+	MLPBias bool
 
 	// SlidingWindow is the number of most recent positions (the query's
 	// own included) a query attends to; 0 means no window.
@@ -184,8 +187,13 @@ func ParseConfig(data []byte) (Config, error) {
 	cfg.TieWordEmbeddings = boolOr(raw.TieWordEmbeddings, false)
 	cfg.AttentionBias = boolOr(raw.AttentionBias, false)
 	cfg.MLPBias = boolOr(raw.MLPBias, false)
-	if cfg.ModelType == "qwen2" {
+	switch cfg.ModelType {
+	case "qwen2":
 		cfg.AttentionBias = true
+		cfg.MLPBias = false
+	case "mistral", "qwen3":
+		cfg.AttentionBias = cfg.AttentionBias && cfg.ModelType == "qwen3"
+		cfg.MLPBias = false
 	}
 	cfg.TorchDType = stringOr(raw.DType, stringOr(raw.TorchDType, ""))
 

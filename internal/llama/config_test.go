@@ -68,8 +68,9 @@ func TestParseConfigDefaults(t *testing.T) {
 				NumKVHeads: 4, HeadDim: 128, VocabSize: 512, MaxPositions: 32768, RMSNormEps: 1e-6, RopeTheta: 10000},
 		},
 		{
-			name:   "mistral sliding window",
-			fields: map[string]string{"model_type": `"mistral"`, "sliding_window": "4096", "rope_theta": "1000000.0"},
+			name: "mistral window, no biases",
+			fields: map[string]string{"model_type": `"mistral"`, "sliding_window": "4096", "rope_theta": "1000000.0",
+				"attention_bias": "true", "mlp_bias": "true"},
 			want: Config{ModelType: "mistral", HiddenSize: 64, IntermediateSize: 172, NumLayers: 5, NumHeads: 8,
 				NumKVHeads: 4, HeadDim: 8, VocabSize: 512, MaxPositions: 131072, RMSNormEps: 1e-6, RopeTheta: 1e6,
 				SlidingWindow: 4096},

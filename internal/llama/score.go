@@ -7,7 +7,7 @@ import (
 	"ipo/internal/compute"
 )
 
-// Request asks for the logits of one token sequence.
+// Request selects the logits to return for one token sequence.
 type Request struct {
 	Tokens []int
 
@@ -20,14 +20,14 @@ type Request struct {
 	LastOnly bool
 }
 
-// headChunkValues bounds the logits that LogProbs holds at once: it sends
+// headChunkValues bounds the logits that LogProbs holds at once. It sends
 // all rows through the output head one vocabulary slice at a time, so the
-// head weights are packed once and a long batch never holds all its
+// head weights are packed once. A long batch never holds all its
 // [rows × vocab] logits.
 const headChunkValues = 1 << 24
 
 // Logits runs the batch in one forward pass and returns, per request, the
-// logits [position][vocab] of the positions it asks for. The logits at
+// logits [position][vocab] of the positions it requests. The logits at
 // position i predict the token at i+1.
 func (m *Model) Logits(batch []Request) ([][][]float32, error) {
 	tokens := make([][]int, len(batch))
@@ -94,7 +94,7 @@ func (m *Model) LogProbs(batch [][]int, starts []int) ([][]float64, error) {
 		return nil, err
 	}
 
-	// Row r of the residual stream predicts target token targets[i].
+	// The logits of residual-stream row rows[i] predict token targets[i].
 	var rows, targets []int
 	out := make([][]float64, len(batch))
 	for s, tokens := range batch {

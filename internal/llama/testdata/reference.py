@@ -28,8 +28,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Token sequences of different lengths. The longest passes the sliding
-# window of the mistral configuration.
+# Token sequences of different lengths. The first is longer than the
+# sliding window of the mistral configuration.
 SEQUENCES = [
     [1, 17, 5, 42, 8, 63, 2, 30, 11],
     [1, 9, 33, 4, 60, 21],
