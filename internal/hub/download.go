@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -155,19 +156,61 @@ func (r *resolver) download(ctx context.Context, info *repoInfo) (string, error)
 		return "", fmt.Errorf("%s %s at revision %q has no file matching %q", r.kind, r.id, r.revision, r.rawPats)
 	}
 
+	var todo []string
 	for _, file := range files {
-		local := filepath.Join(snapshot, filepath.FromSlash(file))
 		if !filepath.IsLocal(filepath.FromSlash(file)) {
 			return "", fmt.Errorf("%s %s lists an invalid file name %q", r.kind, r.id, file)
 		}
-		if _, err := os.Stat(local); err == nil {
-			continue
-		}
-		if err := r.fetchFile(ctx, info.SHA, file, local); err != nil {
-			return "", err
+		if _, err := os.Stat(filepath.Join(snapshot, filepath.FromSlash(file))); err != nil {
+			todo = append(todo, file)
 		}
 	}
+
+	if err := r.fetchAll(ctx, info.SHA, snapshot, todo); err != nil {
+		return "", err
+	}
 	return snapshot, nil
+}
+
+// maxParallelDownloads is the number of files fetched at once, the default
+// max_workers of huggingface_hub's snapshot_download.
+const maxParallelDownloads = 8
+
+// fetchAll fetches files into snapshot, several at a time. The first error
+// cancels the downloads still running, and their partial files stay for a
+// later resume.
+func (r *resolver) fetchAll(ctx context.Context, commit, snapshot string, files []string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range min(maxParallelDownloads, len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for file := range jobs {
+				local := filepath.Join(snapshot, filepath.FromSlash(file))
+				if err := r.fetchFile(ctx, commit, file, local); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+
+	for _, file := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- file
+	}
+	close(jobs)
+	wg.Wait()
+
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
 }
 
 // writeRef records that r.revision points at commit, as refs/<revision>.
@@ -461,8 +504,32 @@ func linkSnapshot(blob, local string) error {
 	if err := os.Remove(local); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("replace broken link %s: %w", local, err)
 	}
-	if err := os.Symlink(rel, local); err != nil {
-		return fmt.Errorf("link %s to %s: %w", local, blob, err)
+	if err := os.Symlink(rel, local); err == nil {
+		return nil
+	}
+
+	// Without symlink support, copy the blob, as huggingface_hub does.
+	if err := copyFile(blob, local); err != nil {
+		return fmt.Errorf("link or copy %s to %s: %w", blob, local, err)
 	}
 	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
 }

@@ -56,8 +56,12 @@ type Options struct {
 	// cached snapshot is used with no request at all.
 	Update bool
 
-	Progress func(file string, done, total int64) // optional; total is -1 when unknown
-	Client   *http.Client                         // optional; the default waits at most 60 s for response headers and has no overall timeout
+	// Progress, when set, receives byte counts of each file download. Files
+	// download in parallel, so it may run on several goroutines at once.
+	// total is -1 when the size is unknown.
+	Progress func(file string, done, total int64)
+
+	Client *http.Client // optional; the default waits at most 60 s for response headers and has no overall timeout
 }
 
 // repoIDPattern matches ORG/NAME with the characters the Hub allows.

@@ -535,3 +535,29 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestResolveRecoversFromCorruptPartial(t *testing.T) {
+	isolate(t)
+	files := modelFiles()
+	hub := newFakeHub(t, "models", "org/tiny", files)
+	cache := t.TempDir()
+	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"model.safetensors"}}
+
+	weights := files["model.safetensors"]
+	partial := filepath.Join(cache, "models--org--tiny", "blobs", sha256Hex(weights)+".incomplete")
+	mustWrite(t, partial, bytes.Repeat([]byte{0x55}, 1000))
+
+	_, err := Resolve(context.Background(), "org/tiny", opts)
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("resume onto a corrupt partial file: want a checksum mismatch, got %v", err)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("want the corrupt partial file deleted, stat error %v", err)
+	}
+
+	dir := resolveOK(t, "org/tiny", opts)
+	got, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil || !bytes.Equal(got, weights) {
+		t.Errorf("second attempt: want the served bytes, got %d bytes (err %v)", len(got), err)
+	}
+}
