@@ -16,11 +16,27 @@ func gemvTransB(m, n, k int, alpha float32, a []float32, lda int, b []float32, l
 	parallelChunks(n, workers, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			w := b[j*ldb : j*ldb+k]
-			for i := 0; i < m; i++ {
+			i := 0
+			for ; i+1 < m; i += 2 {
+				sum0, sum1 := dot2(a[i*lda:i*lda+k], a[(i+1)*lda:(i+1)*lda+k], w)
+				storeScaled(c, i*ldc+j, sum0, alpha, beta)
+				storeScaled(c, (i+1)*ldc+j, sum1, alpha, beta)
+			}
+			if i < m {
 				storeScaled(c, i*ldc+j, Dot(a[i*lda:i*lda+k], w), alpha, beta)
 			}
 		}
 	})
+}
+
+// dot2 returns Dot(x0, w) and Dot(x1, w), bit for bit, reading w once.
+func dot2(x0, x1, w []float32) (float32, float32) {
+	sum0, sum1, done := dot2Body(x0, x1, w)
+	for p := done; p < len(w); p++ {
+		sum0 += x0[p] * w[p]
+		sum1 += x1[p] * w[p]
+	}
+	return sum0, sum1
 }
 
 // storeScaled sets c[at] = alpha·sum + beta·c[at], ignoring the old value

@@ -161,3 +161,75 @@ f16_loop:
 f16_done:
 	VZEROUPPER
 	RET
+
+// func dot2AVX2(x0 *float32, x1 *float32, w *float32, n int, out *[2]float32)
+//
+// Computes out[r] = x_r·w like two calls of dotAVX2, with the same order of
+// sums, but reads w once. Y0..Y3 sum x0·w and Y4..Y7 sum x1·w.
+TEXT ·dot2AVX2(SB), NOSPLIT, $0-40
+	MOVQ x0+0(FP), SI
+	MOVQ x1+8(FP), DX
+	MOVQ w+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dot2_loop32:
+	CMPQ CX, $32
+	JL   dot2_loop8
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VMOVUPS 64(DI), Y10
+	VMOVUPS 96(DI), Y11
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y9, Y1
+	VFMADD231PS 64(SI), Y10, Y2
+	VFMADD231PS 96(SI), Y11, Y3
+	VFMADD231PS (DX), Y8, Y4
+	VFMADD231PS 32(DX), Y9, Y5
+	VFMADD231PS 64(DX), Y10, Y6
+	VFMADD231PS 96(DX), Y11, Y7
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  dot2_loop32
+
+dot2_loop8:
+	CMPQ CX, $8
+	JL   dot2_reduce
+	VMOVUPS (DI), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS (DX), Y8, Y4
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  dot2_loop8
+
+dot2_reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	VADDPS Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VHADDPS X4, X4, X4
+	VHADDPS X4, X4, X4
+	VZEROUPPER
+	MOVSS X0, (BX)
+	MOVSS X4, 4(BX)
+	RET

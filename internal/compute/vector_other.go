@@ -8,6 +8,8 @@ package compute
 
 func dotBody(x, y []float32) (float32, int) { return 0, 0 }
 
+func dot2Body(x0, x1, w []float32) (sum0, sum1 float32, done int) { return 0, 0, 0 }
+
 func axpyBody(alpha float32, x, y []float32) int { return 0 }
 
 func scaleBody(alpha float32, x []float32) int { return 0 }

@@ -180,3 +180,17 @@ func TestThreadsFollowsSetThreads(t *testing.T) {
 		t.Errorf("Threads after SetThreads(0): want at least 1, got %d", got)
 	}
 }
+
+func TestDot2MatchesDotBitwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 19))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 100, 577} {
+		x0, x1, w := randomVector(n, rng), randomVector(n, rng), randomVector(n, rng)
+		got0, got1 := dot2(x0, x1, w)
+		if want := Dot(x0, w); math.Float32bits(got0) != math.Float32bits(want) {
+			t.Errorf("dot2 n=%d first row: want %g (Dot), got %g", n, want, got0)
+		}
+		if want := Dot(x1, w); math.Float32bits(got1) != math.Float32bits(want) {
+			t.Errorf("dot2 n=%d second row: want %g (Dot), got %g", n, want, got1)
+		}
+	}
+}
