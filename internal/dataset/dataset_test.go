@@ -287,3 +287,69 @@ func TestRowAccessors(t *testing.T) {
 		t.Errorf("Key(n) = %q, want %q", k, "7")
 	}
 }
+
+func TestReadParquetNullableColumns(t *testing.T) {
+	// The layout that pyarrow and Hugging Face datasets write: every column
+	// optional, lists as LIST groups of optional elements.
+	schema := parquet.NewSchema("schema", parquet.Group{
+		"id":     parquet.Optional(parquet.Int(64)),
+		"prompt": parquet.Optional(parquet.String()),
+		"chosen": parquet.Optional(parquet.List(parquet.Optional(parquet.String()))),
+		"score":  parquet.Optional(parquet.Leaf(parquet.DoubleType)),
+	})
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[map[string]any](&buf, schema)
+	if _, err := w.Write([]map[string]any{
+		{"id": int64(1), "prompt": "p", "chosen": []any{"a", "b", "c"}, "score": 0.5},
+		{"id": nil, "prompt": nil, "chosen": nil, "score": nil},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	rows, err := ReadFile(writeFile(t, "nullable.parquet", buf.Bytes()))
+	if err != nil {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	want := []map[string]any{
+		{"id": int64(1), "prompt": "p", "chosen": []any{"a", "b", "c"}, "score": 0.5},
+		{"id": nil, "prompt": nil, "chosen": nil, "score": nil},
+	}
+	got := []map[string]any{rows[0].Fields, rows[1].Fields}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if _, err := rows[1].String("prompt"); err == nil || !strings.Contains(err.Error(), `missing field "prompt"`) {
+		t.Errorf("null prompt: error = %v, want a missing field error", err)
+	}
+}
+
+func TestReadParquetManyRowGroups(t *testing.T) {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[benchRow](&buf, parquet.MaxRowsPerRowGroup(100))
+	var rows []benchRow
+	for i := range 700 {
+		rows = append(rows, benchRow{Prompt: "p", ID: int64(i)})
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := ReadFile(writeFile(t, "big.parquet", buf.Bytes()))
+	if err != nil {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	if len(got) != 700 {
+		t.Fatalf("rows = %d, want 700", len(got))
+	}
+	for i, r := range got {
+		if r.Fields["id"] != int64(i) || r.Index != i+1 {
+			t.Fatalf("row %d: id %v index %d, want id %d index %d", i, r.Fields["id"], r.Index, i, i+1)
+		}
+	}
+}

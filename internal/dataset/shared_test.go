@@ -8,7 +8,7 @@ import (
 
 // sharedPath returns ../shared/<rel> resolved from the folder that holds
 // go.mod, and skips the test when that data is not present.
-func sharedPath(t *testing.T, rel string) string {
+func sharedPath(t testing.TB, rel string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {

@@ -1,6 +1,7 @@
-// Package progress reports the progress of long jobs on stderr: a bar
-// redrawn in place on a terminal, or a plain line every few seconds when
-// the output is a file or pipe, with the rate and the estimated time left.
+// Package progress reports the progress of long jobs, usually on stderr.
+// On a terminal it redraws a bar in place. When the output is a file or a
+// pipe it writes a plain line every few seconds instead. Both forms show
+// the rate and the estimated time left.
 package progress
 
 import (
