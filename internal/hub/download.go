@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // networkError marks a failure to reach the Hub at all, as opposed to an
@@ -405,6 +406,14 @@ func (r *resolver) fetchBlob(ctx context.Context, target, file, blob string, met
 // already holds have bytes, hashing all of them into sum when sum is set.
 // A server that ignores the Range request makes it start over.
 func (r *resolver) transfer(ctx context.Context, target, file string, f *os.File, have, size int64, sum hash.Hash) error {
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(r.stallTimeout, func() {
+		cancel(fmt.Errorf("no data received for %s", r.stallTimeout))
+	})
+	defer stall.Stop()
+
 	req, err := r.newRequest(ctx, http.MethodGet, target)
 	if err != nil {
 		return err
@@ -433,7 +442,7 @@ func (r *resolver) transfer(ctx context.Context, target, file string, f *os.File
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("download %s: %w", file, err)
 		}
-		return r.transfer(ctx, target, file, f, 0, size, sum)
+		return r.transfer(parent, target, file, f, 0, size, sum)
 	case resp.StatusCode == http.StatusOK:
 		have = 0
 		if err := f.Truncate(0); err != nil {
@@ -452,21 +461,37 @@ func (r *resolver) transfer(ctx context.Context, target, file string, f *os.File
 		return fmt.Errorf("download %s: %w", file, err)
 	}
 
-	var w io.Writer = f
+	var w io.Writer = &stallWriter{w: f, timer: stall, timeout: r.stallTimeout}
 	if sum != nil {
-		w = io.MultiWriter(f, sum)
+		w = io.MultiWriter(w, sum)
 	}
 	if r.progress != nil {
 		w = &progressWriter{w: w, file: file, done: have, total: size, report: r.progress}
 		r.progress(file, have, size)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
 		}
 		return fmt.Errorf("download %s of %s %s: %w; run again to resume", file, r.kind, r.id, err)
 	}
 	return nil
+}
+
+// stallWriter pushes back a stall timer on every write, so a download is
+// cancelled only when no data arrives for the whole timeout.
+type stallWriter struct {
+	w       io.Writer
+	timer   *time.Timer
+	timeout time.Duration
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	s.timer.Reset(s.timeout)
+	return s.w.Write(b)
 }
 
 // progressWriter reports the running byte count after every write of at

@@ -31,6 +31,7 @@ type fakeHub struct {
 	denied  bool            // reply 403, as for a gated repository
 	corrupt map[string]bool // LFS files whose CDN bytes differ from their sha256
 	ghosts  map[string]bool // listed files whose resolve URL returns 404
+	stallAt int             // when > 0, the CDN sends this many bytes of a full download, then hangs
 
 	hub, cdn *httptest.Server
 
@@ -199,6 +200,13 @@ func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.corrupt[name] {
 			content = bytes.Repeat([]byte{0xEE}, len(content))
+		}
+		if f.stallAt > 0 && r.Header.Get("Range") == "" {
+			w.Header().Set("Content-Length", fmt.Sprint(len(content)))
+			w.Write(content[:f.stallAt])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
 		}
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(content))
 		return

@@ -64,6 +64,10 @@ type Options struct {
 	Client *http.Client // optional; the default waits at most 60 s for response headers and has no overall timeout
 }
 
+// defaultStallTimeout bounds the wait for the next bytes of a download. A
+// slow but moving transfer never hits it.
+const defaultStallTimeout = 2 * time.Minute
+
 // repoIDPattern matches ORG/NAME with the characters the Hub allows.
 var repoIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
 
@@ -121,6 +125,8 @@ type resolver struct {
 	update   bool
 	progress func(string, int64, int64)
 	client   *http.Client
+
+	stallTimeout time.Duration // a download with no data for this long fails
 }
 
 func newResolver(id string, opts Options) (*resolver, error) {
@@ -136,6 +142,8 @@ func newResolver(id string, opts Options) (*resolver, error) {
 		update:   opts.Update,
 		progress: opts.Progress,
 		client:   opts.Client,
+
+		stallTimeout: defaultStallTimeout,
 	}
 
 	switch r.kind {

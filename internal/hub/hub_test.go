@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -559,5 +560,40 @@ func TestResolveRecoversFromCorruptPartial(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
 	if err != nil || !bytes.Equal(got, weights) {
 		t.Errorf("second attempt: want the served bytes, got %d bytes (err %v)", len(got), err)
+	}
+}
+
+func TestStalledDownloadResumes(t *testing.T) {
+	isolate(t)
+	files := modelFiles()
+	hub := newFakeHub(t, "models", "org/tiny", files)
+	hub.stallAt = 100_000
+	cache := t.TempDir()
+	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"model.safetensors"}}
+
+	r, err := newResolver("org/tiny", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stallTimeout = 300 * time.Millisecond
+	_, err = r.resolve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no data received") || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("stalled download: want a no data received error, got %v", err)
+	}
+
+	weights := files["model.safetensors"]
+	partial := filepath.Join(cache, "models--org--tiny", "blobs", sha256Hex(weights)+".incomplete")
+	if st, err := os.Stat(partial); err != nil || st.Size() != int64(hub.stallAt) {
+		t.Fatalf("partial file: want %d bytes kept for the resume, got %v (err %v)", hub.stallAt, st, err)
+	}
+
+	dir := resolveOK(t, "org/tiny", opts)
+	got, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil || !bytes.Equal(got, weights) {
+		t.Errorf("resumed download: want the served bytes, got %d bytes (err %v)", len(got), err)
+	}
+	wantRange := "CDN GET /blobs/" + sha256Hex(weights) + " bytes=" + strconv.Itoa(hub.stallAt) + "-"
+	if !contains(hub.log(), wantRange) {
+		t.Errorf("want a ranged request %q, got %v", wantRange, hub.log())
 	}
 }
