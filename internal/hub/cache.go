@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // repoFolder returns the cache folder name of a repository, for example
@@ -232,4 +234,87 @@ func compileGlob(pattern string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("invalid file pattern %q: %w", pattern, err)
 	}
 	return re, nil
+}
+
+// writeRef records that r.revision points at commit, as refs/<revision>.
+func (r *resolver) writeRef(commit string) error {
+	ref := filepath.Join(r.repoDir(), "refs", filepath.FromSlash(r.revision))
+	if b, err := os.ReadFile(ref); err == nil && strings.TrimSpace(string(b)) == commit {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
+		return fmt.Errorf("write ref: %w", err)
+	}
+	tmp := ref + ".tmp"
+	if err := os.WriteFile(tmp, []byte(commit), 0o644); err != nil {
+		return fmt.Errorf("write ref: %w", err)
+	}
+	if err := os.Rename(tmp, ref); err != nil {
+		return fmt.Errorf("write ref: %w", err)
+	}
+	return nil
+}
+
+// lock takes the per-blob lock file that huggingface_hub also uses, so two
+// processes never write one .incomplete file at once.
+func (r *resolver) lock(etag string) (func(), error) {
+	path := filepath.Join(r.cache, ".locks", r.repoFolder(), etag+".lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create lock folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// linkSnapshot points the snapshot file local at blob with a relative
+// symlink, as huggingface_hub does, so the cache can be moved as a whole.
+func linkSnapshot(blob, local string) error {
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return fmt.Errorf("create snapshot folder: %w", err)
+	}
+	rel, err := filepath.Rel(filepath.Dir(local), blob)
+	if err != nil {
+		return fmt.Errorf("link %s: %w", local, err)
+	}
+	if err := os.Remove(local); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("replace broken link %s: %w", local, err)
+	}
+	if err := os.Symlink(rel, local); err == nil {
+		return nil
+	}
+
+	// Without symlink support, copy the blob, as huggingface_hub does.
+	if err := copyFile(blob, local); err != nil {
+		return fmt.Errorf("link or copy %s to %s: %w", blob, local, err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
 }
