@@ -52,7 +52,7 @@ type Blocked struct {
 // packing it. The gemv path sums in Dot's order, not the packed path's, and
 // the two agree within 2·k·ε·Σ|a·b| per element (ε = 2⁻²⁴), twice the
 // standard bound for a float32 dot product. From m = 5 the packed path was
-// faster in the measurements of bench/gemm.
+// faster on the AVX-512 machine of docs/bench/gemm.md.
 const GemvMaxRows = 4
 
 // packBuffers holds one goroutine's packed panels.
