@@ -41,11 +41,33 @@
 //
 // # Summary JSON
 //
-// WriteJSON writes a RewardBenchReport or an RMBenchReport with the field
-// names of their json tags. Both carry "schema" ("ipo.rewardbench/v1" or
-// "ipo.rmbench/v1"). Accuracies are fractions in [0, 1]. A value that
-// cannot be computed (a section with no rows, an overall score with a
-// section missing) is null. Per-example records (PairRecord,
-// StyledRecord) are written one JSON object per line, with null for a NaN
-// score.
+// WriteJSON writes a RewardBenchReport or an RMBenchReport. Accuracies are
+// fractions in [0, 1], and a value that cannot be computed is null.
+//
+//	RewardBench ("schema": "ipo.rewardbench/v1")
+//	  pairs, wins, losses, ties, invalid   counts over every pair
+//	  accuracy                             wins/pairs over every pair
+//	  score                                mean of the four sections; null unless all are present
+//	  partial_score                        mean of the sections present
+//	  sections[]     name, score, pairs, subsets_present[], subsets_missing[]
+//	  subsets[]      name, section ("" if none), pairs, wins, losses, ties,
+//	                 invalid, accuracy, expected_rows, weight
+//	  paper_view[]   name (chat, code, math, safety), pairs, wins, losses,
+//	                 ties, invalid, accuracy
+//	  missing_subsets[], incomplete_subsets[], unknown_subsets[]
+//	  skipped[]      where, id, reason
+//
+//	RM-Bench ("schema": "ipo.rmbench/v1")
+//	  prompts
+//	  domains[], subdomains[]   name, prompts, accuracy[3][3], ties[3][3],
+//	                            invalid[3][3], hard, normal, easy, score
+//	  hard, normal, easy, score   means over the four domains; null unless all are present
+//	  partial_score               mean score of the domains present
+//	  missing_domains[], unknown_domains[]
+//	  skipped[]                   where, id, reason
+//
+// Per-example records are written one JSON object per line by WriteJSONL:
+// PairRecord (id, subset, section, score_chosen, score_rejected, outcome)
+// and StyledRecord (id, domain, subdomain, scores_chosen[3],
+// scores_rejected[3], wins). A NaN score is written as null.
 package bench

@@ -24,10 +24,15 @@ type ResponseKey struct {
 	Style     int
 }
 
-// String formats the key as "id/side" for RewardBench and
-// "subdomain/id/side/style" for RM-Bench, a form fit for resume files.
+// String formats the key as "id" for a row of LoadScoreInput, "id/side"
+// for RewardBench and "subdomain/id/side/style" for RM-Bench, a form fit
+// for resume files. It does not escape "/" inside ids, so keys are for
+// lookup, not for parsing back.
 func (k ResponseKey) String() string {
-	if k.Subdomain == "" {
+	switch {
+	case k.Side == "":
+		return k.ID
+	case k.Subdomain == "":
 		return k.ID + "/" + string(k.Side)
 	}
 	return k.Subdomain + "/" + k.ID + "/" + string(k.Side) + "/" + strconv.Itoa(k.Style)

@@ -15,19 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fileSet is the layout of a user prompt-set file, in JSON or YAML:
-//
-//	name: strict                 # optional; defaults to the file name
-//	description: my questions    # optional
-//	extends: builtin             # optional; start from the built-in set
-//	layout: "... {question} ... {prompt} ... {response} ..."   # optional
-//	default: general             # optional; category for unknown names
-//	questions:                   # category: question, rendered through layout
-//	  code: Does the code compile and pass the tests?
-//	templates:                   # category: full template
-//	  math: "Problem: {prompt}\nSolution: {response}\nIs it right? Yes or No."
-//	aliases:                     # name: category
-//	  hep-python: code
+// fileSet is the content of a prompt-set file (see Load).
 type fileSet struct {
 	Name        string            `json:"name" yaml:"name"`
 	Description string            `json:"description" yaml:"description"`
@@ -39,8 +27,22 @@ type fileSet struct {
 	Aliases     map[string]string `json:"aliases" yaml:"aliases"`
 }
 
-// Load reads a prompt set from a .json, .yaml or .yml file. Unknown keys
-// are rejected.
+// Load reads a prompt set from a .json, .yaml or .yml file with these keys
+// (the same in JSON):
+//
+//	name: strict                 # optional; defaults to the file name
+//	description: my questions    # optional
+//	extends: builtin             # optional; start from the built-in set
+//	layout: "... {question} ... {prompt} ... {response} ..."   # optional
+//	default: general             # optional; category for unknown names
+//	questions:                   # category: question, placed by the layout
+//	  code: Does the code compile and pass the tests?
+//	templates:                   # category: full template
+//	  math: "Problem: {prompt}\nSolution: {response}\nIs it right? Yes or No."
+//	aliases:                     # name: category
+//	  hep-python: code
+//
+// Unknown keys are rejected.
 // NOTE: a key repeated inside one JSON object keeps its last value without
 // an error, as encoding/json does; YAML rejects repeated keys. Every template must contain {prompt} and {response} once
 // each, and a layout must also contain {question} once. A question may not
