@@ -14,10 +14,10 @@
 // hep-* code subsets together (6 x 164). The leaderboard's score is the
 // unweighted mean of the four sections. ipo follows all of this and adds
 // tie counts and a count of pairs with a NaN score (counted 0, as the
-// official comparison does). Where the official calculate_scores_per_section
-// gives a section with no subsets present a score of 0, ipo reports it as
-// missing and gives no overall score; the mean of the sections present is
-// reported separately, marked partial. Subsets outside the four sections
+// official comparison does). The official calculate_scores_per_section
+// gives a section with no subsets present a score of 0. ipo reports such a
+// section as missing and gives no overall score, and it reports the mean
+// of the sections present separately, marked partial. Subsets outside the four sections
 // are scored per subset and listed as unknown. The view of the IPO paper
 // (arXiv 2502.16182), which prompts per category, pools the rows present
 // into four categories: chat (Chat and Chat Hard), code (hep-*), math

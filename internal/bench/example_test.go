@@ -8,8 +8,8 @@ import (
 )
 
 // The flow of a benchmark run: list the responses, score each one with a
-// judge, pair the scores up and roll them up. A toy judge that prefers
-// longer responses stands in for the model here.
+// judge, pair the scores up and roll them up. Here a toy judge that prefers
+// longer responses replaces the model.
 func Example() {
 	data := &bench.RewardBenchData{Pairs: []bench.Pair{
 		{ID: "1", Subset: "hep-go", Prompt: "Add a and b.", Chosen: "return a + b", Rejected: "return a - b"},

@@ -42,13 +42,14 @@ type fileSet struct {
 //	aliases:                     # name: category
 //	  hep-python: code
 //
-// Unknown keys are rejected.
+// Unknown keys are rejected. Every template must contain {prompt} and
+// {response} once each, and a layout must also contain {question} once. A
+// question may not contain placeholders. Aliases and default must name a
+// category of the set. With "extends: builtin" the set starts from Builtin
+// and its entries replace or add to the built-in ones.
+//
 // NOTE: a key repeated inside one JSON object keeps its last value without
-// an error, as encoding/json does; YAML rejects repeated keys. Every template must contain {prompt} and {response} once
-// each, and a layout must also contain {question} once. A question may not
-// contain placeholders. Aliases and default must name a category of the
-// set. With "extends: builtin" the set starts from Builtin and its entries
-// replace or add to the built-in ones.
+// an error, as encoding/json does, while YAML rejects repeated keys.
 func Load(path string) (*Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -221,8 +222,8 @@ func build(f fileSet) (*Set, error) {
 var placeholderPattern = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_]*\}`)
 
 // checkPlaceholders requires {prompt} and {response} exactly once each,
-// and {question} once in a layout or never in a template. Any other
-// {word} is rejected as a likely misspelt placeholder.
+// and {question} once in a layout or never in a template. It rejects any
+// other {word}, which is likely a misspelt placeholder.
 func checkPlaceholders(where, text string, layout bool) error {
 	want := map[string]int{PromptPlaceholder: 1, ResponsePlaceholder: 1, QuestionPlaceholder: 0}
 	if layout {

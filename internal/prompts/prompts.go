@@ -5,10 +5,10 @@
 // A Set maps categories to templates and other names (benchmark subsets,
 // domains) to categories. The built-in set has a question specific to each
 // category. The IPO paper (arXiv 2502.16182) reports that such questions
-// beat one generic question: whether code is correct and functional,
-// whether a math solution's reasoning and final answer are right, whether
-// a refusal is appropriate, and whether an answer is helpful and factually
-// right. The wording here is this project's own. Users load their own sets from
+// beat one generic question. They ask whether code is correct and
+// functional, whether a math solution's reasoning and final answer are
+// right, whether a refusal is appropriate, and whether an answer is helpful
+// and factually right. The wording here is this project's own. Users load their own sets from
 // JSON or YAML (see Load).
 //
 // A template contains the placeholders {prompt} and {response} once each.
