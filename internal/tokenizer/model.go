@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -109,6 +110,9 @@ func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
 
 // parseMerge reads a merge in either format: "a b" or ["a", "b"].
 func parseMerge(raw json.RawMessage) (string, string, error) {
+	if a, b, ok := parseMergeFast(raw); ok {
+		return a, b, nil
+	}
 	if len(raw) > 0 && raw[0] == '[' {
 		var pair []string
 		if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
@@ -125,4 +129,35 @@ func parseMerge(raw json.RawMessage) (string, string, error) {
 		return "", "", fmt.Errorf("want two tokens separated by one space, got %q", s)
 	}
 	return a, b, nil
+}
+
+// parseMergeFast handles the common merges without escapes, "a b" and
+// ["a","b"], without a JSON decoder; ok is false for anything else.
+func parseMergeFast(raw []byte) (string, string, bool) {
+	if bytes.IndexByte(raw, '\\') >= 0 || len(raw) < 2 {
+		return "", "", false
+	}
+	if raw[0] == '"' && raw[len(raw)-1] == '"' {
+		a, b, ok := strings.Cut(string(raw[1:len(raw)-1]), " ")
+		if !ok || strings.ContainsAny(b, " \"") || strings.Contains(a, "\"") {
+			return "", "", false
+		}
+		return a, b, true
+	}
+	if raw[0] == '[' && raw[len(raw)-1] == ']' {
+		parts := strings.Split(string(raw[1:len(raw)-1]), ",")
+		if len(parts) != 2 {
+			return "", "", false
+		}
+		var out [2]string
+		for i, p := range parts {
+			p = strings.TrimSpace(p)
+			if len(p) < 2 || p[0] != '"' || p[len(p)-1] != '"' || strings.Contains(p[1:len(p)-1], "\"") {
+				return "", "", false
+			}
+			out[i] = p[1 : len(p)-1]
+		}
+		return out[0], out[1], true
+	}
+	return "", "", false
 }
