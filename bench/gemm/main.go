@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	go run ./bench/gemm [-runs 7] [-threads 1,2] [-out docs/bench/gemm.md]
+//	go run ./bench/gemm [-runs 7] [-threads 1,2] [-portable] [-out docs/bench/gemm.md]
 //
 // Every product is C = A·Bᵀ with B stored n×k, the layout of a Linear
 // weight. Each cell is the median of -runs timed runs after one warm-up.
@@ -46,7 +46,7 @@ func main() {
 	runs := flag.Int("runs", 7, "timed runs per cell; the table shows their median")
 	threadList := flag.String("threads", "1,2", "comma-separated worker counts to measure")
 	out := flag.String("out", "docs/bench/gemm.md", "Markdown file to write; empty prints the table only")
-	withSlow := flag.Bool("slow", false, "also measure the pure-Go backends (\"go\", \"portable\"), which take minutes")
+	withPortable := flag.Bool("portable", false, "also measure the Portable reference backend, which takes minutes")
 	flag.Parse()
 
 	threads, err := parseThreads(*threadList)
@@ -61,7 +61,7 @@ func main() {
 
 	var backends []compute.Backend
 	for _, b := range compute.Backends() {
-		if !*withSlow && (b.Name() == "go" || b.Name() == "portable") {
+		if !*withPortable && b.Name() == "portable" {
 			continue
 		}
 		backends = append(backends, b)

@@ -34,7 +34,7 @@ type microKernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 // (A not transposed, B transposed, m at most GemvMaxRows), which computes
 // each element with Dot. Its rows do not depend on m or the thread count
 // either, and they agree with the packed path within the bound documented
-// on GemvMaxRows.
+// on GemvMaxRows. A Blocked is safe for concurrent use.
 type Blocked struct {
 	name   string
 	mr, nr int

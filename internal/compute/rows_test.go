@@ -85,3 +85,34 @@ func TestGemmRowIndependentOfM(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmConcurrentCalls runs products on several goroutines at once, as
+// the model does when it splits work over heads or sequences, and requires
+// the results of a lone call.
+func TestGemmConcurrentCalls(t *testing.T) {
+	const m, n, k, callers = 40, 70, 300, 4
+	for _, backend := range Backends() {
+		rng := rand.New(rand.NewPCG(20, 21))
+		a, b := randomVector(m*k, rng), randomVector(n*k, rng)
+		want := productRows(backend, true, m, n, k, a, b)
+
+		results := make([][]float32, callers)
+		done := make(chan int)
+		for g := range callers {
+			go func() {
+				results[g] = productRows(backend, true, m, n, k, a, b)
+				done <- g
+			}()
+		}
+		for range callers {
+			<-done
+		}
+		for g, got := range results {
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s caller %d: C[%d] want %g (lone call), got %g", backend.Name(), g, i, want[i], got[i])
+				}
+			}
+		}
+	}
+}
