@@ -17,8 +17,8 @@
 // official comparison does). The official calculate_scores_per_section
 // gives a section with no subsets present a score of 0. ipo reports such a
 // section as missing and gives no overall score, and it reports the mean
-// of the sections present separately, marked partial. Subsets outside the four sections
-// are scored per subset and listed as unknown. The view of the IPO paper
+// of the sections present separately, marked partial. Subsets outside the
+// four sections are scored per subset and listed as unknown. The view of the IPO paper
 // (arXiv 2502.16182), which prompts per category, pools the rows present
 // into four categories: chat (Chat and Chat Hard), code (hep-*), math
 // (math-prm) and safety (Safety).
