@@ -23,7 +23,9 @@ type rewardBenchSubset struct {
 }
 
 // rewardBenchSubsets lists the subsets with the official section mapping
-// and weights (allenai/reward-bench, rewardbench/constants.py).
+// and weights (allenai/reward-bench, rewardbench/constants.py). The xstest
+// weights are those in use since commit 6552e93 (September 2024), which
+// match the rows of each subset. Earlier versions swapped the two.
 var rewardBenchSubsets = []rewardBenchSubset{
 	{"alpacaeval-easy", SectionChat, 100, 100, "chat"},
 	{"alpacaeval-length", SectionChat, 95, 95, "chat"},
