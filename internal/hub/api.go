@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -29,11 +30,14 @@ type repoInfo struct {
 
 // fileMeta is the metadata of a file from a HEAD request on its resolve URL.
 type fileMeta struct {
-	etag   string // normalized: no W/ prefix, no quotes
-	size   int64  // -1 when unknown
-	lfs    bool   // the etag is the sha256 of the contents
-	commit string
+	etag string // normalized: no W/ prefix, no quotes
+	size int64  // -1 when unknown
+	lfs  bool   // the etag is the sha256 of the contents, from X-Linked-Etag
 }
+
+// sha256Pattern matches the hex sha256 that the Hub sends as the ETag of
+// LFS files.
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // urlPrefix returns the endpoint path of the repository: /ORG/NAME for a
 // model, /datasets/ORG/NAME for a dataset.
@@ -158,11 +162,12 @@ func (r *resolver) head(ctx context.Context, target, file string) (*fileMeta, er
 			return nil, r.statusError(resp, file)
 		}
 
-		meta := &fileMeta{size: -1, commit: resp.Header.Get("X-Repo-Commit")}
+		meta := &fileMeta{size: -1}
 		meta.etag = normalizeETag(resp.Header.Get("X-Linked-Etag"))
-		meta.lfs = meta.etag != ""
-		if !meta.lfs {
+		if meta.etag == "" {
 			meta.etag = normalizeETag(resp.Header.Get("ETag"))
+		} else {
+			meta.lfs = sha256Pattern.MatchString(meta.etag)
 		}
 		size := resp.Header.Get("X-Linked-Size")
 		if size == "" && resp.StatusCode == http.StatusOK {
@@ -177,7 +182,8 @@ func (r *resolver) head(ctx context.Context, target, file string) (*fileMeta, er
 
 // downloadClient returns r.client with a redirect policy that drops the
 // Authorization header when a redirect leaves the Hub's host and port, so
-// the token never reaches the CDN. Go's own policy compares host names only.
+// the token never reaches the CDN. Go's own policy would keep it for the
+// same host name on another port and for subdomains such as a CDN host.
 func (r *resolver) downloadClient() *http.Client {
 	client := *r.client
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {

@@ -74,7 +74,7 @@ func (r *resolver) cachedSnapshot() (string, []string, error) {
 	}
 	for i, re := range r.patterns {
 		if !anyMatch(re, files) {
-			missing = append(missing, fmt.Sprintf("files matching %q", r.rawPats[i]))
+			missing = append(missing, fmt.Sprintf("files matching %q", r.patternText[i]))
 		}
 	}
 	missing = append(missing, missingShards(snapshot, files)...)

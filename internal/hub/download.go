@@ -31,7 +31,7 @@ func (r *resolver) download(ctx context.Context, info *repoInfo) (string, error)
 		}
 	}
 	if len(files) == 0 {
-		return "", fmt.Errorf("%s %s at revision %q has no file matching %q", r.kind, r.id, r.revision, r.rawPats)
+		return "", fmt.Errorf("%s %s at revision %q has no file matching %q", r.kind, r.id, r.revision, r.patternText)
 	}
 
 	var todo []string
@@ -156,7 +156,7 @@ func (r *resolver) fetchBlob(ctx context.Context, target, file, blob string, met
 		return fmt.Errorf("download %s of %s %s: got %d bytes, want %d; the partial file was deleted, run again", file, r.kind, r.id, st.Size(), meta.size)
 	}
 	if sum != nil {
-		if got := hex.EncodeToString(sum.Sum(nil)); got != strings.ToLower(meta.etag) {
+		if got := hex.EncodeToString(sum.Sum(nil)); got != meta.etag {
 			os.Remove(partial)
 			return fmt.Errorf("download %s of %s %s: checksum mismatch: sha256 %s, want %s; the corrupt download was deleted, run again", file, r.kind, r.id, got, meta.etag)
 		}

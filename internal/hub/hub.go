@@ -113,35 +113,35 @@ func looksLikePath(arg string) bool {
 
 // resolver carries the settled options for one repository.
 type resolver struct {
-	id       string
-	kind     string // RepoModel or RepoDataset
-	revision string
-	patterns []*regexp.Regexp
-	rawPats  []string
-	endpoint string
-	token    string
-	cache    string
-	offline  bool
-	update   bool
-	progress func(string, int64, int64)
-	client   *http.Client
+	id          string
+	kind        string // RepoModel or RepoDataset
+	revision    string
+	patterns    []*regexp.Regexp
+	patternText []string
+	endpoint    string
+	token       string
+	cache       string
+	offline     bool
+	update      bool
+	progress    func(string, int64, int64)
+	client      *http.Client
 
 	stallTimeout time.Duration // a download with no data for this long fails
 }
 
 func newResolver(id string, opts Options) (*resolver, error) {
 	r := &resolver{
-		id:       id,
-		kind:     opts.RepoType,
-		revision: opts.Revision,
-		rawPats:  opts.Patterns,
-		endpoint: opts.Endpoint,
-		token:    opts.Token,
-		cache:    opts.CacheDir,
-		offline:  opts.Offline || envTrue("HF_HUB_OFFLINE"),
-		update:   opts.Update,
-		progress: opts.Progress,
-		client:   opts.Client,
+		id:          id,
+		kind:        opts.RepoType,
+		revision:    opts.Revision,
+		patternText: opts.Patterns,
+		endpoint:    opts.Endpoint,
+		token:       opts.Token,
+		cache:       opts.CacheDir,
+		offline:     opts.Offline || envTrue("HF_HUB_OFFLINE"),
+		update:      opts.Update,
+		progress:    opts.Progress,
+		client:      opts.Client,
 
 		stallTimeout: defaultStallTimeout,
 	}
