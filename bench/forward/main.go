@@ -67,16 +67,17 @@ func (r randomWeights) Float32(name string, shape ...int) ([]float32, error) {
 
 // mode is one measured way of running the prefill.
 type mode struct {
+	name  string // the -modes value
 	label string
 	run   func(m *llama.Model, batch [][]int) error
 }
 
 var modes = []mode{
-	{"logits at the last position", func(m *llama.Model, batch [][]int) error {
+	{"last", "logits at the last position", func(m *llama.Model, batch [][]int) error {
 		_, err := m.NextTokenLogProbs(batch)
 		return err
 	}},
-	{"log-probs of every token", func(m *llama.Model, batch [][]int) error {
+	{"logprobs", "log-probs of every token", func(m *llama.Model, batch [][]int) error {
 		_, err := m.LogProbs(batch, nil)
 		return err
 	}},
@@ -89,6 +90,7 @@ func main() {
 	layers := flag.Int("layers", 30, "decoder layers (30 in SmolLM2-135M); fewer for a quick run")
 	threadList := flag.String("threads", "1,2", "comma-separated worker counts to measure")
 	out := flag.String("out", "docs/bench/forward.md", "Markdown file to write; empty prints the table only")
+	modeList := flag.String("modes", "last,logprobs", "comma-separated modes to measure: last (logits at the last position), logprobs (log-probs of every token)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	flag.Parse()
 
@@ -136,6 +138,9 @@ func main() {
 
 	var rows [][]string
 	for _, md := range modes {
+		if !slices.Contains(strings.Split(*modeList, ","), md.name) {
+			continue
+		}
 		row := []string{md.label}
 		for _, n := range threads {
 			compute.SetThreads(n)

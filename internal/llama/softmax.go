@@ -7,23 +7,31 @@ import "math"
 // exponential, 1.2e-38, is the smallest this computes. Callers only pass
 // differences to a row maximum, where such values vanish in the sum.
 func exp32(x float32) float32 {
-	x = max(x, -87.3)
+	if x < -87.3 {
+		x = -87.3
+	}
 
-	// e^x = 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2. Adding and
-	// subtracting 1.5·2^23 rounds to an integer. ln 2 is split into a part
-	// exact in float32 and a small correction (Cody-Waite).
+	// e^x = 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2. Adding
+	// 1.5·2^23 rounds x·log2 e to an integer and leaves n in the low
+	// mantissa bits of y. ln 2 is split into a part exact in float32 and a
+	// small correction (Cody-Waite).
 	const (
-		log2e  = 1.44269504088896341
-		ln2Hi  = 0.693359375
-		ln2Lo  = -2.12194440e-4
-		rounds = 12582912
+		log2e       = 1.44269504088896341
+		ln2Hi       = 0.693359375
+		ln2Lo       = -2.12194440e-4
+		rounder     = 12582912   // 1.5·2^23
+		rounderBits = 0x4B400000 // math.Float32bits(rounder)
 	)
-	n := (x*log2e + rounds) - rounds
+	y := x*log2e + rounder
+	n := y - rounder
 	r := x - n*ln2Hi - n*ln2Lo
 
-	// Taylor series to r^7: the truncation error is below 4e-9 for |r| ≤ 0.35.
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	// Taylor series to r^7, whose truncation error is below 4e-9 for
+	// |r| ≤ 0.35, evaluated in powers of r² to shorten the dependency chain.
+	r2 := r * r
+	p := (1 + r) + r2*((1.0/2+r*(1.0/6))+r2*((1.0/24+r*(1.0/120))+r2*(1.0/720+r*(1.0/5040))))
+	scale := math.Float32frombits((math.Float32bits(y) - rounderBits + 127) << 23)
+	return p * scale
 }
 
 // logSumExp returns log Σ exp(row[j]) in float64.
