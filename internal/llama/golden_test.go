@@ -94,6 +94,7 @@ func TestGoldenLogits(t *testing.T) {
 				t.Fatalf("Logits: %v", err)
 			}
 
+			var worst float64
 			for s, seq := range g.Sequences {
 				if len(got[s]) != len(seq.Positions) {
 					t.Fatalf("sequence %d: got %d logit rows, want %d", s, len(got[s]), len(seq.Positions))
@@ -102,12 +103,15 @@ func TestGoldenLogits(t *testing.T) {
 					if len(got[s][i]) != len(want) {
 						t.Fatalf("sequence %d position %d: got %d logits, want %d", s, seq.Positions[i], len(got[s][i]), len(want))
 					}
-					if rel := relativeMaxDiff(got[s][i], want); rel > goldenLogitTolerance {
+					rel := relativeMaxDiff(got[s][i], want)
+					worst = max(worst, rel)
+					if rel > goldenLogitTolerance {
 						t.Errorf("sequence %d position %d: relative max diff %.3g, want <= %g (got[:4] %v, want[:4] %v)",
 							s, seq.Positions[i], rel, goldenLogitTolerance, got[s][i][:4], want[:4])
 					}
 				}
 			}
+			t.Logf("%s (%s): worst relative max diff %.2g", name, g.DType, worst)
 		})
 	}
 }

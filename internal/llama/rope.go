@@ -51,14 +51,18 @@ type ropeTable struct {
 	cos, sin []float32
 }
 
-// newRopeTable computes the angles in float64 and rounds cos and sin to
-// float32.
+// newRopeTable computes each angle as the float32 product of the position
+// and the float32 frequency, as Hugging Face transformers does, so long
+// positions carry the same rounding (about 2e-4 rad at position 4096),
+// and then cos and sin of that angle rounded to float32.
 func newRopeTable(invFreq []float64, length int) ropeTable {
 	half := len(invFreq)
 	t := ropeTable{half: half, cos: make([]float32, length*half), sin: make([]float32, length*half)}
-	for p := 0; p < length; p++ {
-		for i, f := range invFreq {
-			angle := float64(p) * f
+	for i, f := range invFreq {
+		f32 := float64(float32(f))
+		for p := 0; p < length; p++ {
+			// The product of two float32 values is exact in float64.
+			angle := float64(float32(float64(p) * f32))
 			t.cos[p*half+i] = float32(math.Cos(angle))
 			t.sin[p*half+i] = float32(math.Sin(angle))
 		}

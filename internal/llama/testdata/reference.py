@@ -227,6 +227,11 @@ def rms_norm(x, weight, eps):
 
 
 def inverse_frequencies(cfg):
+    """Returns the float32 RoPE inverse frequencies, computed in float64."""
+    return inverse_frequencies64(cfg).to(torch.float32)
+
+
+def inverse_frequencies64(cfg):
     d = head_dim(cfg)
     theta = cfg["rope_theta"]
     exponents = torch.arange(0, d, 2, dtype=torch.float64) / d
@@ -260,10 +265,14 @@ def inverse_frequencies(cfg):
 
 
 def apply_rope(x, positions, inv):
-    """x: [heads, T, d]. Rotates pairs (i, i + d/2) by angle position * inv[i]."""
-    angles = positions.to(torch.float64)[:, None] * inv[None, :]
-    cos = torch.cos(angles).to(torch.float32)
-    sin = torch.sin(angles).to(torch.float32)
+    """x: [heads, T, d]. Rotates pairs (i, i + d/2) by angle position * inv[i].
+
+    The angles are float32 products, as Hugging Face transformers computes
+    them, so long positions carry the same rounding.
+    """
+    angles = positions.to(torch.float32)[:, None] * inv[None, :]
+    cos = torch.cos(angles)
+    sin = torch.sin(angles)
     half = x.shape[-1] // 2
     x1, x2 = x[..., :half], x[..., half:]
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
