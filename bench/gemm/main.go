@@ -93,11 +93,13 @@ func parseThreads(list string) ([]int, error) {
 	return threads, nil
 }
 
-// row is the result for one backend and shape: GFLOP/s per thread count.
+// row is the result for one backend and shape: the median and the best
+// GFLOP/s per thread count.
 type row struct {
 	backend string
 	shape   shape
 	gflops  []float64
+	best    []float64
 }
 
 func measure(backends []compute.Backend, threads []int, runs int) []row {
@@ -112,8 +114,11 @@ func measure(backends []compute.Backend, threads []int, runs int) []row {
 			product := func() {
 				backend.Gemm(false, true, s.m, s.n, s.k, 1, a, s.k, b, s.k, 0, c, s.n)
 			}
-			for _, seconds := range medianSeconds(runs, threads, product) {
-				r.gflops = append(r.gflops, 2*float64(s.m)*float64(s.n)*float64(s.k)/seconds/1e9)
+			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+			medians, fastest := timeRuns(runs, threads, product)
+			for i := range threads {
+				r.gflops = append(r.gflops, flops/medians[i]/1e9)
+				r.best = append(r.best, flops/fastest[i]/1e9)
 			}
 			slog.Info("measured", "backend", r.backend, "shape", fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), "gflops", r.gflops)
 			table = append(table, r)
@@ -130,11 +135,11 @@ func randomSlice(n int, rng *rand.Rand) []float32 {
 	return s
 }
 
-// medianSeconds returns, for each thread count, the median duration of
-// runs calls of fn after one warm-up call. The thread counts alternate
-// within each round, so a change in the load of a shared machine affects
-// them alike.
-func medianSeconds(runs int, threads []int, fn func()) []float64 {
+// timeRuns returns, for each thread count, the median and the shortest
+// duration of runs calls of fn after one warm-up call. The thread counts
+// alternate within each round, so a change in the load of a shared machine
+// affects them alike.
+func timeRuns(runs int, threads []int, fn func()) (medians, fastest []float64) {
 	times := make([][]float64, len(threads))
 	for round := -1; round < runs; round++ {
 		for i, t := range threads {
@@ -148,20 +153,21 @@ func medianSeconds(runs int, threads []int, fn func()) []float64 {
 			}
 		}
 	}
-	medians := make([]float64, len(threads))
-	for i, ts := range times {
+	for _, ts := range times {
 		slices.Sort(ts)
-		medians[i] = ts[len(ts)/2]
+		medians = append(medians, ts[len(ts)/2])
+		fastest = append(fastest, ts[0])
 	}
-	return medians
+	return medians, fastest
 }
 
 func render(table []row, threads []int, runs int, args, load string) string {
 	var sb strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&sb, "# Matrix-product benchmark\n\n")
-	fmt.Fprintf(&sb, "C = A·Bᵀ in float32 with B stored n×k (a Linear weight), median of %d runs\n", runs)
-	fmt.Fprintf(&sb, "after one warm-up, GFLOP/s = 2·m·n·k / time. Decode shapes (m ≤ %d) take the\n", compute.GemvMaxRows)
+	fmt.Fprintf(&sb, "C = A·Bᵀ in float32 with B stored n×k (a Linear weight). Each cell is the\n")
+	fmt.Fprintf(&sb, "median GFLOP/s of %d runs after one warm-up, with the best run in brackets;\n", runs)
+	fmt.Fprintf(&sb, "GFLOP/s = 2·m·n·k / time. Decode shapes (m ≤ %d) take the\n", compute.GemvMaxRows)
 	fmt.Fprintf(&sb, "gemv path; for them the GB/s column is the weight matrix B read per second\n")
 	fmt.Fprintf(&sb, "at the largest thread count, since decode is bound by memory bandwidth.\n\n")
 	fmt.Fprintf(&sb, "- Command: `go run ./bench/gemm %s`\n", args)
@@ -182,8 +188,8 @@ func render(table []row, threads []int, runs int, args, load string) string {
 	for _, r := range table {
 		s := r.shape
 		fmt.Fprintf(&sb, "| %s | %s | %d | %d | %d |", r.backend, s.label, s.m, s.n, s.k)
-		for _, g := range r.gflops {
-			fmt.Fprintf(&sb, " %.1f |", g)
+		for i, g := range r.gflops {
+			fmt.Fprintf(&sb, " %.1f (%.1f) |", g, r.best[i])
 		}
 		if s.m > compute.GemvMaxRows {
 			fmt.Fprintf(&sb, " |\n")
