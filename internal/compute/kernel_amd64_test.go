@@ -99,3 +99,39 @@ func TestGoFallbacks(t *testing.T) {
 	t.Run("Gemm", TestGemmBackendsMatchPortable)
 	t.Run("Rows", TestGemmRowIndependentOfM)
 }
+
+// TestTransposeIntoEdges checks the packing transpose on row counts that
+// are and are not multiples of the 8×8 SIMD block, with strides wider than
+// the data. Entries of dst that the transpose must not touch stay NaN.
+func TestTransposeIntoEdges(t *testing.T) {
+	for _, rows := range []int{1, 7, 8, 12, 13, 16, 32} {
+		for _, kb := range []int{1, 7, 8, 9, 17, 256} {
+			lds, ldd := kb+3, rows+2
+			src := make([]float32, rows*lds)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			dst := make([]float32, kb*ldd)
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+
+			transposeInto(src, lds, rows, kb, dst, ldd)
+
+			for p := 0; p < kb; p++ {
+				for i := 0; i < ldd; i++ {
+					got := dst[p*ldd+i]
+					if i >= rows {
+						if !math.IsNaN(float64(got)) {
+							t.Fatalf("rows=%d kb=%d: dst[%d][%d] past the rows was written: want NaN, got %g", rows, kb, p, i, got)
+						}
+						continue
+					}
+					if want := src[i*lds+p]; got != want {
+						t.Fatalf("rows=%d kb=%d: dst[%d][%d]: want %g, got %g", rows, kb, p, i, want, got)
+					}
+				}
+			}
+		}
+	}
+}
