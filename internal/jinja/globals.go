@@ -189,7 +189,7 @@ func globals(now func() time.Time) map[string]Value {
 		"namespace": namespaceFunc,
 		"raise_exception": method("raise_exception", func(args []Value) (Value, error) {
 			msg := ""
-			if len(args) > 0 && args[0].kind != KindUndefined {
+			if len(args) > 0 && args[0].kind != KindUndefined && args[0].kind != KindNull {
 				s, err := args[0].jsString()
 				if err != nil {
 					return Value{}, err

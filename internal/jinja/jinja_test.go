@@ -240,3 +240,29 @@ func ExampleTemplate_Render() {
 	// Output:
 	// <|user|>Hi
 }
+
+func TestHostileTemplatesFail(t *testing.T) {
+	tests := []struct {
+		name, source string
+	}{
+		{"deep parentheses", "{{ " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + " }}"},
+		{"deep if blocks", strings.Repeat("{% if true %}", 50000) + strings.Repeat("{% endif %}", 50000)},
+		{"long not chain", "{{ " + strings.Repeat("not ", 100000) + "1 }}"},
+		{"chained calls", "{{ x" + strings.Repeat("()", 100000) + " }}"},
+		{"self-containing namespace", "{% set ns = namespace() %}{% set ns.self = ns %}{{ ns | tojson }}"},
+		{"namespace inside list", "{% set ns = namespace() %}{% set ns.l = [ns] %}{{ ns.l }}"},
+		{"infinite macro recursion", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"},
+		{"huge range", "{{ range(1000000000) | length }}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := Parse(tt.source)
+			if err != nil {
+				return
+			}
+			if _, err := tmpl.Render(nil); err == nil {
+				t.Errorf("Render succeeded, want an error")
+			}
+		})
+	}
+}

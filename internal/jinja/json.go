@@ -37,7 +37,14 @@ func toJSON(v Value, opts jsonOptions, depth int, undefinedAsNull bool) (string,
 	return b.String(), nil
 }
 
+// maxJSONDepth bounds nesting in toJSON, because a namespace can contain
+// itself ({% set ns.self = ns %}).
+const maxJSONDepth = 1000
+
 func writeJSON(b *strings.Builder, v Value, opts jsonOptions, depth int, undefinedAsNull bool) error {
+	if depth > maxJSONDepth {
+		return fmt.Errorf("cannot convert to JSON: nesting deeper than %d (does a namespace contain itself?)", maxJSONDepth)
+	}
 	itemSep, keySep := ", ", ": "
 	switch {
 	case opts.separators != nil:

@@ -3,6 +3,7 @@ package jinja
 import (
 	"fmt"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -441,8 +442,18 @@ func (lx *lexer) stringLiteral(quote byte) error {
 			if !ok {
 				return lx.errorf(start, "invalid escape sequence \\%c%s", esc, lx.src[lx.pos:min(lx.pos+width, len(lx.src))])
 			}
-			b.WriteString(fromCharCode(code))
 			lx.pos += width
+			if code >= 0xd800 && code <= 0xdbff {
+				// A high surrogate followed by an escaped low surrogate
+				// forms one character, as in a JavaScript string.
+				if low, ok := lx.lowSurrogateEscape(); ok {
+					b.WriteRune(utf16.DecodeRune(rune(code), rune(low)))
+					lx.pos += 6
+					run = lx.pos
+					continue
+				}
+			}
+			b.WriteString(fromCharCode(code))
 		} else {
 			s, ok := escapes[esc]
 			if !ok {
@@ -456,6 +467,19 @@ func (lx *lexer) stringLiteral(quote byte) error {
 	lx.pos++
 	lx.push(tokString, b.String(), start)
 	return nil
+}
+
+// lowSurrogateEscape reads a \uDC00-\uDFFF escape at the cursor.
+func (lx *lexer) lowSurrogateEscape() (int, bool) {
+	rest := lx.src[lx.pos:]
+	if len(rest) < 6 || rest[0] != '\\' || rest[1] != 'u' {
+		return 0, false
+	}
+	code, ok := parseHex(rest[2:6], 4)
+	if !ok || code < 0xdc00 || code > 0xdfff {
+		return 0, false
+	}
+	return code, true
 }
 
 func parseHex(s string, width int) (int, bool) {

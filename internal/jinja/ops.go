@@ -3,6 +3,7 @@ package jinja
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 )
 
@@ -33,11 +34,9 @@ func (r *renderer) evalBinary(n *binaryExpr, s *scope) (Value, error) {
 // binaryOp applies op with the reference's rules, checked in its order:
 // numbers, undefined, none, ~, **, lists, membership, then strings.
 func binaryOp(op string, left, right Value) (Value, error) {
-	switch op {
-	case "==":
-		return Bool(looseEqual(left, right)), nil
-	case "!=":
-		return Bool(!looseEqual(left, right)), nil
+	if op == "==" || op == "!=" {
+		eq, err := looseEqual(left, right)
+		return Bool(eq == (op == "==")), err
 	}
 
 	switch {
@@ -142,7 +141,7 @@ func power(left, right Value) (Value, error) {
 	if a == 0 && b < 0 {
 		return Value{}, fmt.Errorf("0.0 cannot be raised to a negative power")
 	}
-	x := math.Pow(a, b)
+	x := pow(a, b)
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return Value{}, fmt.Errorf("%s ** %s is not a finite real number", formatNumber(a), formatNumber(b))
 	}
@@ -150,6 +149,32 @@ func power(left, right Value) (Value, error) {
 		return Float(x), nil
 	}
 	return intValue(x), nil
+}
+
+// pow computes a**b. Integer exponents are evaluated in 256-bit
+// precision and rounded once, which gives the correctly rounded result
+// that the reference's pow returns for them.
+// NOTE: fractional exponents use math.Pow, which can differ from the
+// JavaScript engine's pow in the last bit.
+func pow(a, b float64) float64 {
+	if b != math.Trunc(b) || math.Abs(b) > 1<<16 || a == 0 || math.IsInf(a, 0) || math.IsNaN(a) {
+		return math.Pow(a, b)
+	}
+	n := int64(math.Abs(b))
+	base := new(big.Float).SetPrec(256).SetFloat64(a)
+	result := new(big.Float).SetPrec(256).SetInt64(1)
+	for n > 0 {
+		if n&1 == 1 {
+			result.Mul(result, base)
+		}
+		base.Mul(base, base)
+		n >>= 1
+	}
+	if b < 0 {
+		result.Quo(new(big.Float).SetPrec(256).SetInt64(1), result)
+	}
+	x, _ := result.Float64()
+	return x
 }
 
 // concat joins the JavaScript string forms of left and right; with
@@ -197,14 +222,21 @@ func sameObject(a, b Value) bool {
 	return a.fn == b.fn
 }
 
-// strictEqual is JavaScript's === on the underlying values.
+// strictEqual is JavaScript's === on the underlying values. The
+// reference stores none as a JavaScript undefined, so none === undefined.
 func strictEqual(a, b Value) bool {
 	ka, kb := jsPrimitiveKind(a), jsPrimitiveKind(b)
+	if ka == "null" {
+		ka = "undefined"
+	}
+	if kb == "null" {
+		kb = "undefined"
+	}
 	if ka != kb {
 		return false
 	}
 	switch ka {
-	case "undefined", "null":
+	case "undefined":
 		return true
 	case "boolean", "number":
 		return a.num == b.num
@@ -215,38 +247,34 @@ func strictEqual(a, b Value) bool {
 }
 
 // looseEqual is JavaScript's == on the underlying values, which the
-// reference uses for == and != (so 1 == "1" and none == undefined).
-func looseEqual(a, b Value) bool {
+// reference uses for == and != (so 1 == "1" and none == undefined). It
+// fails where converting a list to its string form fails.
+func looseEqual(a, b Value) (bool, error) {
 	ka, kb := jsPrimitiveKind(a), jsPrimitiveKind(b)
-	if ka == kb {
-		return strictEqual(a, b)
-	}
 	nullish := func(k string) bool { return k == "null" || k == "undefined" }
-	if nullish(ka) || nullish(kb) {
-		return nullish(ka) && nullish(kb)
-	}
-	if ka == "boolean" {
+	switch {
+	case ka == kb || (nullish(ka) && nullish(kb)):
+		return strictEqual(a, b), nil
+	case nullish(ka) || nullish(kb):
+		return false, nil
+	case ka == "boolean":
 		return looseEqual(intValue(a.num), b)
-	}
-	if kb == "boolean" {
+	case kb == "boolean":
 		return looseEqual(a, intValue(b.num))
-	}
-	if ka == "number" && kb == "string" {
-		return a.num == stringToNumber(b.str)
-	}
-	if ka == "string" && kb == "number" {
-		return stringToNumber(a.str) == b.num
-	}
-	if ka == "object" {
+	case ka == "number" && kb == "string":
+		return a.num == stringToNumber(b.str), nil
+	case ka == "string" && kb == "number":
+		return stringToNumber(a.str) == b.num, nil
+	case ka == "object":
 		s, err := a.jsString()
 		if err != nil {
-			return false
+			return false, err
 		}
 		return looseEqual(String(s), b)
 	}
 	s, err := b.jsString()
 	if err != nil {
-		return false
+		return false, err
 	}
 	return looseEqual(a, String(s))
 }

@@ -12,7 +12,23 @@ import (
 type parser struct {
 	tokens []token
 	cur    int
+	depth  int // nesting of statements and expressions being parsed
 }
+
+// maxNesting bounds the nesting of blocks and expressions, so that a
+// hostile template fails with an error instead of exhausting the stack.
+const maxNesting = 1000
+
+// enter counts one level of nesting; callers defer p.leave().
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxNesting {
+		return p.errorf("blocks or expressions nested deeper than %d", maxNesting)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func parse(tokens []token) ([]node, error) {
 	p := &parser{tokens: tokens}
@@ -125,6 +141,10 @@ func (p *parser) parseBlock(opener token, ends ...string) ([]node, error) {
 }
 
 func (p *parser) parseAny() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	t := p.tokens[p.cur]
 	switch t.typ {
 	case tokComment:

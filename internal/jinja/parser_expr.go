@@ -34,10 +34,18 @@ func (p *parser) parseSequence(primary bool) (node, error) {
 }
 
 func (p *parser) parseExpression() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	return p.parseIfExpression()
 }
 
 func (p *parser) parseIfExpression() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	a, err := p.parseOr()
 	if err != nil || !p.isIdent("if") {
 		return a, err
@@ -83,6 +91,10 @@ func (p *parser) parseAnd() (node, error) {
 }
 
 func (p *parser) parseNot() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	var result node
 	for p.isIdent("not") {
 		ln := p.tokens[p.cur].line
@@ -207,6 +219,10 @@ func (p *parser) parseFilter() (node, error) {
 }
 
 func (p *parser) parseUnarySign() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	if p.cur < len(p.tokens) {
 		t := p.tokens[p.cur]
 		if (t.typ == tokUnary || t.typ == tokAdditive) && (t.value == "-" || t.value == "+") {
@@ -234,6 +250,10 @@ func (p *parser) parseCallMember() (node, error) {
 }
 
 func (p *parser) parseCall(callee node) (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	args, err := p.parseArgs(false)
 	if err != nil {
 		return nil, err

@@ -134,4 +134,11 @@ var snippets = []snippet{
 	{"unclosed_expression", "{{ 1 + 2", ""},
 	{"unclosed_string", "{{ 'abc }}", ""},
 	{"unclosed_comment", "{# never closed", ""},
+	{"none_equals_undefined_in_unique", `{{ [none, missing, 1, 1.0] | unique | list | length }}`, ""},
+	{"list_text_with_none", `{{ [2.5, false] ~ [none, 0] }} {{ [none] == ',' }}`, ""},
+	{"tuple_inside_list_equality", `{{ 1 == [(1, 2)] }}`, ""},
+	{"self_containing_namespace", `{% set ns = namespace() %}{% set ns.self = ns %}{{ ns | tojson }}`, ""},
+	{"pow_integer_exponents", `{{ 1.1 ** 3 }} {{ 0.1 ** 5 }} {{ 3 ** 40 }} {{ 1.0000001 ** 1000 }} {{ 7 ** -3 }} {{ (-1.5) ** 3 }} {{ 2 ** -1074 }} {{ 1.7 ** 100 }}`, ""},
+	{"surrogate_pair_escape", `{{ '\ud83d\ude00' }} {{ '\ud83d\ude00' | length }} {{ 'x\u00e9' }}`, ""},
+	{"raise_exception_none", `{{ raise_exception(none) }}`, ""},
 }

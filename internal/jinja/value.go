@@ -390,9 +390,8 @@ func (v Value) jsString() (string, error) {
 				return "", err
 			}
 			parts[i] = s
-			if item.kind == KindNull {
-				parts[i] = "null"
-			} else if item.kind == KindUndefined {
+			if item.kind == KindNull || item.kind == KindUndefined {
+				// The reference stores none as a JavaScript undefined too.
 				parts[i] = "undefined"
 			}
 		}
