@@ -61,3 +61,39 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFile feeds whole files, length prefix included, to the file
+// parser, and reads every tensor of those it accepts.
+func FuzzParseFile(f *testing.F) {
+	f.Add(rawFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
+	f.Add(rawFile(`{"__metadata__":{"k":"v"},"b":{"dtype":"BF16","shape":[1,2],"data_offsets":[0,4]}}`, []byte{1, 2, 3, 4}))
+	f.Add(rawFile(`{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}  `, []byte{0, 0x3c}))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, '{', '}'})
+	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 0, '{'})
+
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		sf, err := parseFile("fuzz", buf)
+		if err != nil {
+			return
+		}
+		s := &Set{byName: map[string]*file{}}
+		s.add(sf)
+		s.finish()
+		for _, name := range s.Names() {
+			info, raw, err := s.Raw(name)
+			if err != nil {
+				t.Fatalf("Raw(%q): %v", name, err)
+			}
+			if want, _ := info.DType.byteCount(int64(info.Elements())); int64(len(raw)) != want {
+				t.Fatalf("Raw(%q): %d bytes, want %d", name, len(raw), want)
+			}
+			switch info.DType {
+			case F32, F16, BF16:
+				v, err := s.Float32(name, info.Shape...)
+				if err != nil || len(v) != info.Elements() {
+					t.Fatalf("Float32(%q): %d values, err %v; want %d values", name, len(v), err, info.Elements())
+				}
+			}
+		}
+	})
+}
