@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -11,18 +12,28 @@ import (
 // threadOverride is the worker count set by SetThreads; 0 means unset.
 var threadOverride atomic.Int64
 
-// envThreads is IPO_THREADS parsed once; 0 means unset or invalid.
+// envThreads is IPO_THREADS parsed once, or 0 when it is unset or invalid.
 var envThreads = sync.OnceValue(func() int {
 	value := os.Getenv("IPO_THREADS")
-	if value == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(value)
-	if err != nil || n < 1 {
-		return 0
+	n, ok := parseThreads(value)
+	if !ok {
+		slog.Warn("invalid IPO_THREADS, using GOMAXPROCS; set it to a positive integer", "IPO_THREADS", value, "GOMAXPROCS", runtime.GOMAXPROCS(0))
 	}
 	return n
 })
+
+// parseThreads parses a value of IPO_THREADS. It returns 0 for the empty
+// string, and 0 and false for a value that is not a positive integer.
+func parseThreads(value string) (int, bool) {
+	if value == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
+}
 
 // Threads returns the number of goroutines the kernels split work over: the
 // value given to SetThreads, else the IPO_THREADS environment variable when

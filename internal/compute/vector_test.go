@@ -194,3 +194,28 @@ func TestDot2MatchesDotBitwise(t *testing.T) {
 		}
 	}
 }
+
+func TestParseThreadsValues(t *testing.T) {
+	tests := []struct {
+		value  string
+		want   int
+		wantOK bool
+	}{
+		{"", 0, true},
+		{"1", 1, true},
+		{"16", 16, true},
+		{"0", 0, false},
+		{"-2", 0, false},
+		{"two", 0, false},
+		{"2.5", 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := parseThreads(tc.value)
+		if got != tc.want {
+			t.Errorf("parseThreads(%q): want %d, got %d", tc.value, tc.want, got)
+		}
+		if ok != tc.wantOK {
+			t.Errorf("parseThreads(%q) ok: want %v, got %v", tc.value, tc.wantOK, ok)
+		}
+	}
+}
