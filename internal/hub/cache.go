@@ -73,7 +73,7 @@ func (r *resolver) cachedSnapshot() (string, []string, error) {
 		missing = append(missing, "every file (the snapshot is empty)")
 	}
 	for i, re := range r.patterns {
-		if !anyMatch(re, files) {
+		if !anyMatch(re, files) && !r.knownAbsent(commit, r.patternText[i]) {
 			missing = append(missing, fmt.Sprintf("files matching %q", r.patternText[i]))
 		}
 	}
@@ -317,4 +317,44 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// isLiteral reports whether a pattern names one file, with no glob syntax.
+func isLiteral(pattern string) bool {
+	return !strings.ContainsAny(pattern, "*?[") && !strings.HasSuffix(pattern, "/")
+}
+
+// noExistPath returns the marker that records that file is absent from the
+// repository at commit, in huggingface_hub's .no_exist layout.
+func (r *resolver) noExistPath(commit, file string) string {
+	return filepath.Join(r.repoDir(), ".no_exist", commit, filepath.FromSlash(file))
+}
+
+// knownAbsent reports whether pattern names one file that a marker records
+// as absent at commit, so that an optional file such as
+// generation_config.json does not send every run to the Hub.
+func (r *resolver) knownAbsent(commit, pattern string) bool {
+	if !isLiteral(pattern) || !filepath.IsLocal(filepath.FromSlash(pattern)) {
+		return false
+	}
+	_, err := os.Stat(r.noExistPath(commit, pattern))
+	return err == nil
+}
+
+// markAbsent writes the markers for the literal patterns that name no file
+// of the repository at commit.
+func (r *resolver) markAbsent(commit string, listed map[string]bool) error {
+	for _, p := range r.patternText {
+		if !isLiteral(p) || listed[p] || !filepath.IsLocal(filepath.FromSlash(p)) {
+			continue
+		}
+		marker := r.noExistPath(commit, p)
+		if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+			return fmt.Errorf("record missing file %s: %w", p, err)
+		}
+		if err := os.WriteFile(marker, nil, 0o644); err != nil {
+			return fmt.Errorf("record missing file %s: %w", p, err)
+		}
+	}
+	return nil
 }

@@ -25,13 +25,18 @@ func (r *resolver) download(ctx context.Context, info *repoInfo) (string, error)
 	snapshot := filepath.Join(r.repoDir(), "snapshots", info.SHA)
 
 	var files []string
+	listed := map[string]bool{}
 	for _, s := range info.Siblings {
+		listed[s.Name] = true
 		if r.matchesPatterns(s.Name) {
 			files = append(files, s.Name)
 		}
 	}
 	if len(files) == 0 {
 		return "", fmt.Errorf("%s %s at revision %q has no file matching %q", r.kind, r.id, r.revision, r.patternText)
+	}
+	if err := r.markAbsent(info.SHA, listed); err != nil {
+		return "", err
 	}
 
 	var todo []string

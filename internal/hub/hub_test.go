@@ -597,3 +597,28 @@ func TestStalledDownloadResumes(t *testing.T) {
 		t.Errorf("want a ranged request %q, got %v", wantRange, hub.log())
 	}
 }
+
+func TestResolveRemembersAbsentFile(t *testing.T) {
+	isolate(t)
+	files := modelFiles()
+	delete(files, "generation_config.json")
+	hub := newFakeHub(t, "models", "org/tiny", files)
+	cache := t.TempDir()
+	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"config.json", "generation_config.json", "*.safetensors"}}
+
+	dir := resolveOK(t, "org/tiny", opts)
+	marker := filepath.Join(cache, "models--org--tiny", ".no_exist", hub.commit, "generation_config.json")
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("want a .no_exist marker for generation_config.json: %v", err)
+	}
+
+	before := hub.requestCount()
+	if got := resolveOK(t, "org/tiny", opts); got != dir {
+		t.Errorf("second Resolve: want %s, got %s", dir, got)
+	}
+	opts.Offline = true
+	resolveOK(t, "org/tiny", opts)
+	if n := hub.requestCount() - before; n != 0 {
+		t.Errorf("want no requests once the absent file is recorded, got %d: %v", n, hub.log()[before:])
+	}
+}
