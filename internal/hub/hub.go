@@ -18,6 +18,10 @@
 // Range request, check the size and, for LFS files, the sha256, and then
 // rename it into place and link the snapshot file. A per-blob lock file under
 // <cache>/.locks keeps concurrent downloads of one blob apart.
+//
+// A cached snapshot that has every wanted file is used without any request,
+// so a moved branch is noticed only with Options.Update. This differs from
+// huggingface_hub, which asks the Hub for the branch's commit on every call.
 package hub
 
 import (
