@@ -144,13 +144,13 @@ func main() {
 		row := []string{md.label}
 		for _, n := range threads {
 			compute.SetThreads(n)
-			rate, err := measure(func() error { return md.run(model, batch) }, *runs, tokens)
+			rate, cpuRate, err := measure(func() error { return md.run(model, batch) }, *runs, tokens)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "forward: %s: %v\n", md.label, err)
 				os.Exit(1)
 			}
-			slog.Info("measured", "mode", md.label, "threads", n, "tokens_per_s", rate)
-			row = append(row, fmt.Sprintf("%.0f", rate))
+			slog.Info("measured", "mode", md.label, "threads", n, "tokens_per_s", rate, "tokens_per_cpu_s", cpuRate)
+			row = append(row, fmt.Sprintf("%.0f", rate), fmt.Sprintf("%.0f", cpuRate))
 		}
 		rows = append(rows, row)
 	}
@@ -169,22 +169,28 @@ func main() {
 	slog.Info("wrote results", "path", *out)
 }
 
-// measure returns the median tokens/s of runs timed calls of fn after one
-// warm-up call.
-func measure(fn func() error, runs int, tokens float64) (float64, error) {
+// measure returns the median tokens per wall-clock second and per CPU
+// second (user plus system time of the process) of runs timed calls of fn
+// after one warm-up call.
+func measure(fn func() error, runs int, tokens float64) (wall, cpu float64, err error) {
 	if err := fn(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	rates := make([]float64, runs)
-	for i := range rates {
-		start := time.Now()
+	wallRates := make([]float64, runs)
+	cpuRates := make([]float64, runs)
+	for i := range runs {
+		start, startCPU := time.Now(), cpuTime()
 		if err := fn(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		rates[i] = tokens / time.Since(start).Seconds()
+		wallRates[i] = tokens / time.Since(start).Seconds()
+		if used := cpuTime() - startCPU; used > 0 {
+			cpuRates[i] = tokens / used.Seconds()
+		}
 	}
-	slices.Sort(rates)
-	return rates[runs/2], nil
+	slices.Sort(wallRates)
+	slices.Sort(cpuRates)
+	return wallRates[runs/2], cpuRates[runs/2], nil
 }
 
 func parseThreads(list string) ([]int, error) {
@@ -201,13 +207,13 @@ func parseThreads(list string) ([]int, error) {
 
 func markdownTable(threads []int, rows [][]string) string {
 	var b strings.Builder
-	b.WriteString("| prefill | ")
+	b.WriteString("| prefill |")
 	for _, n := range threads {
-		fmt.Fprintf(&b, "%d thread(s), tokens/s | ", n)
+		fmt.Fprintf(&b, " %d thread(s): tokens/s | tokens/CPU-s |", n)
 	}
 	b.WriteString("\n| --- |")
 	for range threads {
-		b.WriteString(" ---: |")
+		b.WriteString(" ---: | ---: |")
 	}
 	b.WriteString("\n")
 	for _, row := range rows {
@@ -225,7 +231,10 @@ Measured %s on %s with %d CPUs, compute backend %q, by
 A random-weight model with SmolLM2-135M's shapes (hidden 576, 9 heads,
 3 KV heads, head_dim 64, MLP 1536, vocab 49152, tied embeddings) in
 float32 runs a batch of %d sequences of %d tokens through %d layers. Each
-cell is the median of %d timed runs after one warm-up. "Logits at the last
+cell is the median of %d timed runs after one warm-up: tokens per
+wall-clock second, and tokens per CPU second of the process (user plus
+system time), which other load on a shared machine distorts less.
+"Logits at the last
 position" sends only the last row of each sequence through the output
 head (the scoring case); "log-probs of every token" sends all rows, in
 chunks (the DPO and perplexity case).
