@@ -27,14 +27,16 @@ import (
 )
 
 // TensorSource provides checkpoint tensors by their Hugging Face names,
-// converted to float32 and checked against the expected shape.
-// *safetensors.Set implements it.
+// converted to float32 and checked against the expected shape. The model
+// keeps the returned slices, so each call must return a fresh one, as
+// *safetensors.Set does.
 type TensorSource interface {
 	Float32(name string, shape ...int) ([]float32, error)
 }
 
 // Model is a loaded Llama-family decoder with float32 weights. Its methods
-// are safe for concurrent use because they only read the weights.
+// other than Close are safe for concurrent use because they only read the
+// weights.
 type Model struct {
 	Config Config
 
@@ -46,7 +48,7 @@ type Model struct {
 	invFreq []float64 // [headDim/2], RoPE inverse frequencies after scaling
 }
 
-// layer holds one decoder layer's weights in the PyTorch Linear layout
+// layer contains one decoder layer's weights in the PyTorch Linear layout
 // [out × in]. Bias and q/k norm slices are nil when the architecture has
 // none.
 type layer struct {
@@ -83,8 +85,9 @@ func Load(dir string) (*Model, error) {
 	return m, nil
 }
 
-// New binds the weights of cfg's architecture from src. The weights are
-// copied into float32 slices, so src may be closed afterwards.
+// New binds the weights of cfg's architecture, read from src by their
+// checkpoint names. A *safetensors.Set may be closed afterwards because
+// its Float32 returns copies.
 func New(cfg Config, src TensorSource, backend compute.Backend) (*Model, error) {
 	h := cfg.HiddenSize
 	qDim := cfg.NumHeads * cfg.HeadDim
@@ -140,8 +143,9 @@ func New(cfg Config, src TensorSource, backend compute.Backend) (*Model, error) 
 	return m, nil
 }
 
-// Close releases the model. The weights are plain Go slices, so it only
-// drops them; it exists so that memory-mapped weights can be added later.
+// Close releases the model's weights, after which its methods return an
+// error. The weights are plain Go slices, so Close only drops them. It
+// exists so that memory-mapped weights can be added later.
 func (m *Model) Close() error {
 	m.embed, m.head, m.norm, m.layers = nil, nil, nil, nil
 	return nil

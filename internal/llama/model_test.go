@@ -247,3 +247,17 @@ func vocabPieces(t *testing.T, path string) map[int]string {
 	}
 	return pieces
 }
+
+func TestClosedModelErrors(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "models", "llama_f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	_, err = m.Logits([]Request{{Tokens: []int{1}}})
+	if err == nil || !strings.Contains(err.Error(), "model is closed") {
+		t.Errorf("Logits after Close: got error %v, want one containing %q", err, "model is closed")
+	}
+}

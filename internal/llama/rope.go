@@ -44,7 +44,7 @@ func inverseFrequencies(cfg Config) []float64 {
 	return inv
 }
 
-// ropeTable holds cos and sin of position·invFreq[i] for positions
+// ropeTable contains cos and sin of position·invFreq[i] for positions
 // [0, length), each [length × headDim/2].
 type ropeTable struct {
 	half     int
@@ -53,8 +53,8 @@ type ropeTable struct {
 
 // newRopeTable computes each angle as the float32 product of the position
 // and the float32 frequency, as Hugging Face transformers does, so long
-// positions carry the same rounding (about 2e-4 rad at position 4096),
-// and then cos and sin of that angle rounded to float32.
+// positions carry the same rounding (about 2e-4 rad at position 4096).
+// The cos and sin of that angle are rounded to float32.
 func newRopeTable(invFreq []float64, length int) ropeTable {
 	half := len(invFreq)
 	t := ropeTable{half: half, cos: make([]float32, length*half), sin: make([]float32, length*half)}
