@@ -113,6 +113,8 @@ func RollUpRMBench(scores []StyledScore, skipped []Skip) (*RMBenchReport, error)
 	report := &RMBenchReport{
 		Schema:         RMBenchSchema,
 		Prompts:        len(scores),
+		Domains:        []MatrixResult{},
+		Subdomains:     []MatrixResult{},
 		MissingDomains: []string{},
 		UnknownDomains: []string{},
 		Skipped:        nonNil(skipped),
