@@ -27,10 +27,10 @@ func placeRow(row []float32, m, pos int, rng *rand.Rand) []float32 {
 }
 
 // TestGemmRowIndependentOfM checks that a row of C is bit for bit the same
-// whatever m, the position of the row and the other rows of A are, and
-// whatever the thread count, within each path (packed, gemv). Between the
-// gemv path and the packed path the row must agree within the bound
-// documented on GemvMaxRows.
+// whatever m, the position of the row, the other rows of A and the thread
+// count are. This holds within each path (packed, gemv). Between the gemv
+// path and the packed path, the row must agree within the bound documented
+// on GemvMaxRows.
 func TestGemmRowIndependentOfM(t *testing.T) {
 	const n, k = 100, 600 // k spans three k blocks
 	for _, backend := range Backends() {

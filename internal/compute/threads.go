@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 )
 
-// threadOverride is the worker count set by SetThreads; 0 means unset.
+// threadOverride is the worker count set by SetThreads, or 0 when unset.
 var threadOverride atomic.Int64
 
 // envThreads is IPO_THREADS parsed once, or 0 when it is unset or invalid.
