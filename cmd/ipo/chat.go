@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"ipo/internal/chat"
+	"ipo/internal/tokenizer"
+)
+
+// promptEncoder turns one user message into model tokens: through the
+// chat template with a generation prompt when there is one, else as a raw
+// prompt with the tokenizer's BOS/EOS rules.
+type promptEncoder struct {
+	tok      *tokenizer.Tokenizer
+	template *chat.Template // nil for raw prompts
+}
+
+// newPromptEncoder selects the chat template by a --chat-template value.
+func newPromptEncoder(tok *tokenizer.Tokenizer, dir, choice string) (*promptEncoder, error) {
+	source, err := chatTemplateSource(choice, dir, tok)
+	if err != nil {
+		return nil, err
+	}
+	enc := &promptEncoder{tok: tok}
+	if source == "" {
+		return enc, nil
+	}
+	enc.template, err = chat.Parse(source)
+	if err != nil {
+		return nil, fmt.Errorf("--chat-template %s: %w", choice, err)
+	}
+	enc.template.BOSToken, enc.template.EOSToken = tok.BOSToken(), tok.EOSToken()
+	return enc, nil
+}
+
+// Text renders the model input text for a user message. Data is escaped,
+// so special-token look-alikes in it stay text when the result is encoded.
+func (e *promptEncoder) Text(user string) (string, error) {
+	return e.Render(e.tok.EscapeSpecial(user))
+}
+
+// Render renders the model input text for a user message that was already
+// passed through EscapeSpecial (escaping twice would change the text).
+func (e *promptEncoder) Render(escapedUser string) (string, error) {
+	if e.template == nil {
+		return escapedUser, nil
+	}
+	return e.template.Render([]chat.Message{{Role: "user", Content: escapedUser}}, chat.Options{AddGenerationPrompt: true})
+}
+
+// Encode tokenizes text made by Text. A chat template writes its own BOS,
+// so the post-processor runs only for raw prompts, as transformers does.
+func (e *promptEncoder) Encode(text string) []int {
+	return e.tok.Encode(text, e.template == nil)
+}
+
+// encodePrompt renders and tokenizes one user prompt.
+func encodePrompt(tok *tokenizer.Tokenizer, dir, choice, prompt string) ([]int, error) {
+	enc, err := newPromptEncoder(tok, dir, choice)
+	if err != nil {
+		return nil, err
+	}
+	text, err := enc.Text(prompt)
+	if err != nil {
+		return nil, err
+	}
+	return enc.Encode(text), nil
+}
