@@ -9,7 +9,10 @@
 //	go run ./bench/tokenize -runs 5
 //
 // Both sides encode every text once per run with special tokens, on one
-// thread, after one untimed warm-up run, and report the median run. Texts
+// thread, after one untimed warm-up run, and report the median run in
+// wall-clock time and in process CPU time (user plus system, all threads,
+// so garbage collection counts). On a busy machine the CPU-time ratio is
+// the steadier of the two. Texts
 // that are not valid UTF-8 are left out, since the two sides would not
 // encode the same string. The output is a Markdown table for
 // docs/bench/tokenize.md.
@@ -54,6 +57,8 @@ type nodeResult struct {
 	LoadS     float64   `json:"load_s"`
 	RunsS     []float64 `json:"runs_s"`
 	MedianS   float64   `json:"median_s"`
+	CPUS      []float64 `json:"cpu_s"`
+	MedianCPU float64   `json:"median_cpu_s"`
 	TextsPerS float64   `json:"texts_per_s"`
 	MBPerS    float64   `json:"mb_per_s"`
 }
@@ -64,6 +69,8 @@ type goResult struct {
 	load    time.Duration
 	runs    []time.Duration
 	median  time.Duration
+	cpu     []time.Duration
+	medCPU  time.Duration
 	textsPS float64
 	mbPS    float64
 }
@@ -103,8 +110,8 @@ func run(runs int, only string, withNode bool, nodeBin string) error {
 
 	fmt.Printf("corpus: %d texts, %.2f MB; %d runs, median; %s, GOMAXPROCS %d, %d CPUs\n\n",
 		len(entries), float64(size)/1e6, runs, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Println("| tokenizer | tokens | ipo texts/s | ipo MB/s | HF JS texts/s | HF JS MB/s | ipo / HF JS | load ms, ipo / HF JS |")
-	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| tokenizer | tokens | ipo s (CPU s) | ipo texts/s | ipo MB/s | HF JS s (CPU s) | HF JS texts/s | HF JS MB/s | ipo / HF JS, wall | ipo / HF JS, CPU | load ms, ipo / HF JS |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
 	for _, tc := range tokenizers {
 		if only != "" && !slices.Contains(strings.Split(only, ","), tc.name) {
@@ -116,7 +123,8 @@ func run(runs int, only string, withNode bool, nodeBin string) error {
 			return err
 		}
 		if !withNode {
-			fmt.Printf("| %s | %d | %.0f | %.2f | - | - | - | %.0f / - |\n", tc.name, g.tokens, g.textsPS, g.mbPS, g.load.Seconds()*1e3)
+			fmt.Printf("| %s | %d | %.2f (%.2f) | %.0f | %.2f | - | - | - | - | - | %.0f / - |\n",
+				tc.name, g.tokens, g.median.Seconds(), g.medCPU.Seconds(), g.textsPS, g.mbPS, g.load.Seconds()*1e3)
 			continue
 		}
 
@@ -131,8 +139,10 @@ func run(runs int, only string, withNode bool, nodeBin string) error {
 		if n.Tokens != g.tokens {
 			tokens = fmt.Sprintf("%d (HF JS %d)", g.tokens, n.Tokens)
 		}
-		fmt.Printf("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.2fx | %.0f / %.0f |\n",
-			tc.name, tokens, g.textsPS, g.mbPS, n.TextsPerS, n.MBPerS, g.textsPS/n.TextsPerS, g.load.Seconds()*1e3, n.LoadS*1e3)
+		fmt.Printf("| %s | %s | %.2f (%.2f) | %.0f | %.2f | %.2f (%.2f) | %.0f | %.2f | %.1fx | %.1fx | %.0f / %.0f |\n",
+			tc.name, tokens, g.median.Seconds(), g.medCPU.Seconds(), g.textsPS, g.mbPS,
+			n.MedianS, n.MedianCPU, n.TextsPerS, n.MBPerS,
+			n.MedianS/g.median.Seconds(), n.MedianCPU/g.medCPU.Seconds(), g.load.Seconds()*1e3, n.LoadS*1e3)
 	}
 	return nil
 }
@@ -186,12 +196,14 @@ func timeGo(dir string, entries []corpus.Entry, size, runs int) (goResult, error
 
 	r.tokens = encodeAll(tok, entries)
 	for range runs {
-		start := time.Now()
+		start, startCPU := time.Now(), cpuTime()
 		encodeAll(tok, entries)
 		r.runs = append(r.runs, time.Since(start))
+		r.cpu = append(r.cpu, cpuTime()-startCPU)
 	}
 
 	r.median = median(r.runs)
+	r.medCPU = median(r.cpu)
 	r.textsPS = float64(len(entries)) / r.median.Seconds()
 	r.mbPS = float64(size) / 1e6 / r.median.Seconds()
 	return r, nil

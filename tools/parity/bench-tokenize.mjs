@@ -8,8 +8,10 @@
 //
 // The corpus has the input format of tokenize.mjs. Each run encodes every
 // text once with add_special_tokens true, on one thread. One untimed
-// warm-up run comes first so the JIT has compiled the hot paths. The
-// result is one JSON object on stdout; times are in seconds.
+// warm-up run comes first so the JIT has compiled the hot paths. Each run
+// is timed in wall-clock time and in process CPU time (user plus system,
+// all threads, so garbage collection counts). The result is one JSON
+// object on stdout, with times in seconds.
 
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -66,10 +68,14 @@ function main() {
 
   const tokens = encodeAll(tokenizer, texts);
   const runs = [];
+  const cpu = [];
   for (let i = 0; i < args.runs; i++) {
     const start = performance.now();
+    const startCPU = process.cpuUsage();
     encodeAll(tokenizer, texts);
+    const usedCPU = process.cpuUsage(startCPU);
     runs.push((performance.now() - start) / 1000);
+    cpu.push((usedCPU.user + usedCPU.system) / 1e6);
   }
 
   const seconds = median(runs);
@@ -81,6 +87,8 @@ function main() {
     load_s: loadSeconds,
     runs_s: runs,
     median_s: seconds,
+    cpu_s: cpu,
+    median_cpu_s: median(cpu),
     texts_per_s: texts.length / seconds,
     mb_per_s: bytes / 1e6 / seconds,
   };
