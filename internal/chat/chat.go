@@ -160,7 +160,7 @@ func Context(messages []Message, opts Options) (*jinja.Map, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if _, taken := vars.Get(k); taken {
+		if _, reserved := vars.Get(k); reserved {
 			return nil, fmt.Errorf("Options.Extra[%q] repeats a variable that Options sets; use the Options field", k)
 		}
 		v, err := toValue(opts.Extra[k])

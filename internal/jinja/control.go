@@ -206,7 +206,7 @@ func paramName(p node) (string, node) {
 }
 
 // bindArgs binds call arguments to parameters in s. Every parameter is
-// bound before defaults are evaluated, so a default never sees an outer
+// bound before defaults are evaluated, so a default never reads an outer
 // variable of the same name. Extra arguments fail unless the body reads
 // varargs or kwargs.
 func (r *renderer) bindArgs(display string, params []node, special map[string]bool, args []Value, s *scope) error {

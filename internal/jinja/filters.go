@@ -110,8 +110,8 @@ func plainFilter(operand Value, name string) (Value, error) {
 			return operand, nil
 		case "first", "last":
 			if len(items) == 0 {
-				// NOTE: the reference returns a raw JavaScript undefined here,
-				// which fails only once used, so "set x = []|first" alone renders there.
+				// NOTE: the reference returns a raw JavaScript undefined, which
+				// fails only when used, so it renders {% set x = [] | first %}.
 				return Value{}, fmt.Errorf("filter %s on an empty list", name)
 			}
 			if name == "first" {

@@ -103,6 +103,7 @@ func parseFloatPrefix(s string) (float64, bool) {
 		i++
 	}
 	intDigits := i - start
+
 	fracDigits := 0
 	if i < len(s) && s[i] == '.' {
 		j := i + 1
@@ -117,6 +118,7 @@ func parseFloatPrefix(s string) (float64, bool) {
 	if intDigits == 0 && fracDigits == 0 {
 		return 0, false
 	}
+
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		j := i + 1
 		if j < len(s) && (s[j] == '+' || s[j] == '-') {

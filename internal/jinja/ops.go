@@ -288,10 +288,10 @@ func sameValueZero(a, b Value) bool {
 	return strictEqual(a, b)
 }
 
-// compareValues orders two values for sort and dictsort: numbers and
-// booleans numerically, strings by UTF-16 code units (lower-cased unless
-// caseSensitive), none with none and undefined with undefined; any other
-// pair is an error.
+// compareValues orders two values for sort and dictsort. Numbers and
+// booleans compare numerically, and strings by UTF-16 code units,
+// lower-cased unless caseSensitive. None equals none and undefined equals
+// undefined. Any other pair is an error.
 func compareValues(a, b Value, caseSensitive bool) (int, error) {
 	switch {
 	case a.kind == KindNull && b.kind == KindNull:

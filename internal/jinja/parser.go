@@ -368,6 +368,7 @@ func (p *parser) parseFor(opener token) (*forNode, error) {
 		return nil, p.errorf("expected 'in' after the loop variable, found %s", p.describeHere())
 	}
 	p.cur++
+
 	iterable, err := p.parseExpression()
 	if err != nil {
 		return nil, err
@@ -375,6 +376,7 @@ func (p *parser) parseFor(opener token) (*forNode, error) {
 	if _, err := p.expect(tokCloseStatement, "%}"); err != nil {
 		return nil, err
 	}
+
 	n := &forNode{at: at{opener.line}, loopVar: loopVar, iterable: iterable}
 	if n.body, err = p.parseBlock(opener, "else", "endfor"); err != nil {
 		return nil, err

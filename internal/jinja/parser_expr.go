@@ -391,6 +391,7 @@ func (p *parser) parseSubscript() (node, error) {
 			isSlice = true
 		}
 	}
+
 	if len(parts) == 0 {
 		return nil, p.errorf("expected an index or a slice inside []")
 	}
@@ -400,6 +401,7 @@ func (p *parser) parseSubscript() (node, error) {
 	if len(parts) > 3 {
 		return nil, p.errorf("a slice takes at most 3 parts, found %d", len(parts))
 	}
+
 	s := &sliceExpr{at: at{ln}}
 	s.start = parts[0]
 	if len(parts) > 1 {

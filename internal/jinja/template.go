@@ -42,7 +42,7 @@ func (t *Template) Render(vars *Map) (string, error) {
 	}
 	if vars != nil {
 		for i, k := range vars.keys {
-			if _, taken := global.vars[k]; taken {
+			if _, reserved := global.vars[k]; reserved {
 				return "", fmt.Errorf("render: variable %q is a built-in name of the template language; rename it", k)
 			}
 			global.set(k, vars.vals[i])
