@@ -33,8 +33,8 @@ func gemvTransB(m, n, k int, alpha float32, a []float32, lda int, b []float32, l
 func dot2(x0, x1, w []float32) (float32, float32) {
 	sum0, sum1, done := dot2Body(x0, x1, w)
 	for p := done; p < len(w); p++ {
-		sum0 += x0[p] * w[p]
-		sum1 += x1[p] * w[p]
+		sum0 += float32(x0[p] * w[p]) // rounded like Dot's tail
+		sum1 += float32(x1[p] * w[p])
 	}
 	return sum0, sum1
 }

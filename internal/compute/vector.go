@@ -22,7 +22,9 @@ func Dot(x, y []float32) float32 {
 	}
 	sum, done := dotBody(x, y)
 	for i := done; i < len(x); i++ {
-		sum += x[i] * y[i]
+		// The conversion rounds the product, so the compiler does not fuse
+		// it into an FMA on some targets only: dot2 must match bit for bit.
+		sum += float32(x[i] * y[i])
 	}
 	return sum
 }
