@@ -261,3 +261,19 @@ func TestClosedModelErrors(t *testing.T) {
 		t.Errorf("Logits after Close: got error %v, want one containing %q", err, "model is closed")
 	}
 }
+
+func TestEmptyBatchReturnsNothing(t *testing.T) {
+	m := loadTestModel(t, "llama_f32")
+	logits, err := m.Logits(nil)
+	if err != nil || len(logits) != 0 {
+		t.Errorf("Logits(nil): got %d results and error %v, want none and no error", len(logits), err)
+	}
+	logProbs, err := m.LogProbs(nil, nil)
+	if err != nil || len(logProbs) != 0 {
+		t.Errorf("LogProbs(nil): got %d results and error %v, want none and no error", len(logProbs), err)
+	}
+	whole, err := m.LogProbs([][]int{{1, 2, 3}}, []int{3})
+	if err != nil || len(whole) != 1 || len(whole[0]) != 0 {
+		t.Errorf("LogProbs from the end: got %v and error %v, want one empty result", whole, err)
+	}
+}
