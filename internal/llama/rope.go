@@ -77,18 +77,21 @@ func newRopeTable(invFreq []float64, length int) ropeTable {
 func ropeForward(x []float32, positions []int, heads int, t ropeTable) {
 	half := t.half
 	width := heads * 2 * half
-	for r, pos := range positions {
-		cos := t.cos[pos*half : (pos+1)*half]
-		sin := t.sin[pos*half : (pos+1)*half]
-		row := x[r*width : (r+1)*width]
-		for h := 0; h < heads; h++ {
-			head := row[h*2*half : (h+1)*2*half]
-			x1, x2 := head[:half], head[half:]
-			for j := range half {
-				a, b := x1[j], x2[j]
-				x1[j] = a*cos[j] - b*sin[j]
-				x2[j] = b*cos[j] + a*sin[j]
+	parallelRows(len(positions), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			pos := positions[r]
+			cos := t.cos[pos*half : (pos+1)*half]
+			sin := t.sin[pos*half : (pos+1)*half]
+			row := x[r*width : (r+1)*width]
+			for h := 0; h < heads; h++ {
+				head := row[h*2*half : (h+1)*2*half]
+				x1, x2 := head[:half], head[half:]
+				for j := range half {
+					a, b := x1[j], x2[j]
+					x1[j] = a*cos[j] - b*sin[j]
+					x2[j] = b*cos[j] + a*sin[j]
+				}
 			}
 		}
-	}
+	})
 }
