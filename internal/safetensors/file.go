@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"syscall"
 )
 
 // file is one memory-mapped safetensors file.
@@ -39,14 +38,14 @@ func openFile(path string) (*file, error) {
 		return nil, fmt.Errorf("read safetensors %s: %d bytes do not fit in memory on this platform", path, size)
 	}
 
-	mapped, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	mapped, err := mapFile(f, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("memory-map %s: %w", path, err)
 	}
 
 	sf, err := parseFile(path, mapped)
 	if err != nil {
-		syscall.Munmap(mapped)
+		unmapFile(mapped)
 		return nil, err
 	}
 	return sf, nil
@@ -96,7 +95,7 @@ func (f *file) close() error {
 	if f.mapped == nil {
 		return nil
 	}
-	err := syscall.Munmap(f.mapped)
+	err := unmapFile(f.mapped)
 	f.mapped, f.data = nil, nil
 	if err != nil {
 		return fmt.Errorf("unmap %s: %w", f.path, err)
