@@ -9,7 +9,7 @@ import (
 
 // mapFile reads the first size bytes of f into memory.
 // NOTE: platforms outside unix have no syscall.Mmap, so the whole file is
-// read and held in memory, which doubles the peak memory of a model load.
+// read into memory and stays there until Close.
 func mapFile(f *os.File, size int) ([]byte, error) {
 	buf := make([]byte, size)
 	if _, err := io.ReadFull(f, buf); err != nil {
