@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -28,6 +29,13 @@ type bpe struct {
 	fallbackID   [256]int32 // ids of the <0xXX> tokens, or -1
 	fuseUnk      bool
 	ignoreMerges bool
+
+	// splitBefore, when set, is a character that no merge joins to a
+	// preceding different character, so a long word can be cut before each
+	// occurrence that follows another character without changing the
+	// result. SentencePiece vocabularies have this property for "▁"; it
+	// lets the cache work on words instead of whole sentences.
+	splitBefore string
 
 	mu    sync.Mutex
 	cache map[string][]int32
@@ -76,6 +84,33 @@ func (m *bpe) appendWord(dst []int, word string) []int {
 		}
 	}
 
+	if m.splitBefore == "" || len(word) < maxCachedWord {
+		return m.appendCached(dst, word)
+	}
+	for word != "" {
+		k := m.nextBoundary(word)
+		dst = m.appendCached(dst, word[:k])
+		word = word[k:]
+	}
+	return dst
+}
+
+// nextBoundary returns the end of the first piece of word when it is cut
+// before every splitBefore that follows another character.
+func (m *bpe) nextBoundary(word string) int {
+	i := 0
+	for strings.HasPrefix(word[i:], m.splitBefore) {
+		i += len(m.splitBefore)
+	}
+	k := strings.Index(word[i:], m.splitBefore)
+	if k < 0 {
+		return len(word)
+	}
+	return i + k
+}
+
+// appendCached appends the ids of word, from the cache when it is there.
+func (m *bpe) appendCached(dst []int, word string) []int {
 	cacheable := len(word) < maxCachedWord
 	if cacheable {
 		m.mu.Lock()

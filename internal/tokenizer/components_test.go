@@ -110,7 +110,8 @@ func TestDecoders(t *testing.T) {
 		{"metaspace", obj{"type": "Metaspace", "replacement": "▁"}, []string{"▁Hello", "▁world"}, "Hello world"},
 		{"byte fallback", obj{"type": "ByteFallback"}, []string{"a", "<0xC3>", "<0xA9>", "b"}, "aéb"},
 		{"byte fallback invalid run", obj{"type": "ByteFallback"}, []string{"<0xE2>", "<0x82>", "x"}, "\ufffdx"},
-		{"byte fallback keeps BOM", obj{"type": "ByteFallback"}, []string{"<0xEF>", "<0xBB>", "<0xBF>", "x"}, "\ufeffx"},
+		{"byte fallback drops leading BOM", obj{"type": "ByteFallback"}, []string{"<0xEF>", "<0xBB>", "<0xBF>", "x"}, "x"},
+		{"byte fallback keeps inner BOM", obj{"type": "ByteFallback"}, []string{"<0x41>", "<0xEF>", "<0xBB>", "<0xBF>"}, "A\ufeff"},
 		{"strip", obj{"type": "Strip", "content": " ", "start": 1, "stop": 1}, []string{"  a  "}, " a "},
 		{"replace and fuse", obj{"type": "Sequence", "decoders": []obj{
 			{"type": "Replace", "pattern": obj{"String": "▁"}, "content": " "}, {"type": "Fuse"},

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -73,9 +74,10 @@ func (d replaceDecoder) decodeChain(tokens []string) []string {
 // byteFallbackDecoder turns runs of <0xXX> tokens into text. Like the
 // reference package, which uses TextDecoder, it replaces each maximal
 // ill-formed subsequence with one U+FFFD.
-// Like the Rust crate, it keeps a byte order mark that starts a run, which
-// the package's default TextDecoder would drop.
-// NOTE: the Rust crate emits one U+FFFD per byte of an ill-formed run.
+// Its default TextDecoder also drops a byte order mark (EF BB BF) that
+// starts a run, and so does this decoder.
+// NOTE: the Rust crate keeps such a byte order mark and emits one U+FFFD
+// per byte of an ill-formed run.
 type byteFallbackDecoder struct{}
 
 func (byteFallbackDecoder) decodeChain(tokens []string) []string {
@@ -87,16 +89,19 @@ func (byteFallbackDecoder) decodeChain(tokens []string) []string {
 			continue
 		}
 		if len(buf) > 0 {
-			out = append(out, decodeLossy(buf))
+			out = append(out, decodeLossy(bytes.TrimPrefix(buf, utf8BOM)))
 			buf = buf[:0]
 		}
 		out = append(out, t)
 	}
 	if len(buf) > 0 {
-		out = append(out, decodeLossy(buf))
+		out = append(out, decodeLossy(bytes.TrimPrefix(buf, utf8BOM)))
 	}
 	return out
 }
+
+// utf8BOM is the UTF-8 encoding of U+FEFF.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // parseByteToken parses a byte-fallback token such as <0x0A>.
 func parseByteToken(t string) (byte, bool) {

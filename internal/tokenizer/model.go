@@ -105,7 +105,28 @@ func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
 			m.merges[k] = uint64(rank)<<32 | uint64(uint32(idm))
 		}
 	}
+	if !byteLevel && !joinsAfter(mc.Merges, metaspace) {
+		m.splitBefore = metaspace
+	}
 	return m, nil
+}
+
+// metaspace is the character SentencePiece uses for spaces.
+const metaspace = "\u2581"
+
+// joinsAfter reports whether some merge (a, b) has b starting with c and a
+// ending with another character.
+func joinsAfter(merges []json.RawMessage, c string) bool {
+	for _, raw := range merges {
+		a, b, err := parseMerge(raw)
+		if err != nil {
+			return true
+		}
+		if strings.HasPrefix(b, c) && !strings.HasSuffix(a, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseMerge reads a merge in either format: "a b" or ["a", "b"].
