@@ -318,42 +318,37 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// isLiteral reports whether a pattern names one file, with no glob syntax.
-func isLiteral(pattern string) bool {
-	return !strings.ContainsAny(pattern, "*?[") && !strings.HasSuffix(pattern, "/")
+// noExistPath returns the marker that records that no file of the
+// repository at commit matches pattern. For a file name this is
+// huggingface_hub's own .no_exist marker. A glob gets a marker of the same
+// form, which huggingface_hub never looks up, so it is harmless there.
+func (r *resolver) noExistPath(commit, pattern string) string {
+	return filepath.Join(r.repoDir(), ".no_exist", commit, filepath.FromSlash(pattern))
 }
 
-// noExistPath returns the marker that records that file is absent from the
-// repository at commit, in huggingface_hub's .no_exist layout.
-func (r *resolver) noExistPath(commit, file string) string {
-	return filepath.Join(r.repoDir(), ".no_exist", commit, filepath.FromSlash(file))
-}
-
-// knownAbsent reports whether pattern names one file that a marker records
-// as absent at commit, so that an optional file such as
-// generation_config.json does not send every run to the Hub.
+// knownAbsent reports whether a marker records that no file matches
+// pattern at commit, so that an optional file such as
+// generation_config.json or *.jinja does not send every run to the Hub.
 func (r *resolver) knownAbsent(commit, pattern string) bool {
-	if !isLiteral(pattern) || !filepath.IsLocal(filepath.FromSlash(pattern)) {
+	if !filepath.IsLocal(filepath.FromSlash(pattern)) {
 		return false
 	}
 	_, err := os.Stat(r.noExistPath(commit, pattern))
 	return err == nil
 }
 
-// markAbsent writes the markers for the literal patterns that name no file
-// of the repository at commit.
-func (r *resolver) markAbsent(commit string, listed map[string]bool) error {
-	for _, p := range r.patternText {
-		if !isLiteral(p) || listed[p] || !filepath.IsLocal(filepath.FromSlash(p)) {
+// markAbsent writes the markers for the patterns that match none of the
+// listed files at commit. Markers only save requests, so one that cannot be
+// written (a glob character in a Windows file name) is skipped.
+func (r *resolver) markAbsent(commit string, listed []string) {
+	for i, re := range r.patterns {
+		p := r.patternText[i]
+		if anyMatch(re, listed) || !filepath.IsLocal(filepath.FromSlash(p)) {
 			continue
 		}
 		marker := r.noExistPath(commit, p)
-		if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
-			return fmt.Errorf("record missing file %s: %w", p, err)
-		}
-		if err := os.WriteFile(marker, nil, 0o644); err != nil {
-			return fmt.Errorf("record missing file %s: %w", p, err)
+		if os.MkdirAll(filepath.Dir(marker), 0o755) == nil {
+			os.WriteFile(marker, nil, 0o644)
 		}
 	}
-	return nil
 }

@@ -11,8 +11,8 @@
 //	                                       sha256 of LFS files, the git blob id
 //	                                       of the others
 //	    snapshots/<commit>/<file>          relative symlinks into blobs
-//	    .no_exist/<commit>/<file>          empty markers of files that a
-//	                                       pattern names but the commit lacks
+//	    .no_exist/<commit>/<pattern>       empty markers of wanted files or
+//	                                       globs that the commit lacks
 //
 // Downloads stream into blobs/<etag>.incomplete, resume it with an HTTP
 // Range request, check the size and, for LFS files, the sha256, and then

@@ -598,18 +598,24 @@ func TestStalledDownloadResumes(t *testing.T) {
 	}
 }
 
-func TestResolveRemembersAbsentFile(t *testing.T) {
+func TestResolveRemembersAbsentFiles(t *testing.T) {
 	isolate(t)
 	files := modelFiles()
 	delete(files, "generation_config.json")
 	hub := newFakeHub(t, "models", "org/tiny", files)
 	cache := t.TempDir()
-	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"config.json", "generation_config.json", "*.safetensors"}}
+	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"config.json", "generation_config.json", "*.safetensors", "*.jinja"}}
 
 	dir := resolveOK(t, "org/tiny", opts)
 	marker := filepath.Join(cache, "models--org--tiny", ".no_exist", hub.commit, "generation_config.json")
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("want a .no_exist marker for generation_config.json: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(marker), "*.jinja")); err != nil {
+		t.Errorf("want a .no_exist marker for the glob *.jinja: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(marker), "config.json")); err == nil {
+		t.Errorf("want no marker for config.json, which exists")
 	}
 
 	before := hub.requestCount()
