@@ -7,7 +7,7 @@ import (
 func (r *renderer) execSet(n *setNode, s *scope) error {
 	var rhs Value
 	if n.value != nil {
-		v, err := r.eval(n.value, s)
+		v, err := r.evalRaw(n.value, s)
 		if err != nil {
 			return err
 		}
@@ -187,10 +187,10 @@ func loopValue(items []Value, i int) Value {
 	m.Set("length", Int(int64(n)))
 	prev, next := Value{}, Value{}
 	if i > 0 {
-		prev = items[i-1]
+		prev = readable(items[i-1])
 	}
 	if i < n-1 {
-		next = items[i+1]
+		next = readable(items[i+1])
 	}
 	m.Set("previtem", prev)
 	m.Set("nextitem", next)
@@ -224,12 +224,14 @@ func (r *renderer) bindArgs(display string, params []node, special map[string]bo
 	var defaults []pending
 	for i, p := range params {
 		name, def := paramName(p)
+		// A hole counts as a missing argument, as JavaScript's undefined
+		// does in the reference.
 		var v Value
-		bound := false
-		if i < len(positional) {
-			v, bound = positional[i], true
+		bound := i < len(positional) && positional[i].kind != kindHole
+		if bound {
+			v = positional[i]
 		} else if kv, ok := kwargs.Get(name); ok {
-			v, bound = kv, true
+			v, bound = kv, kv.kind != kindHole
 			kwargs.Delete(name)
 		}
 		if !bound && def != nil {
@@ -254,7 +256,7 @@ func (r *renderer) bindArgs(display string, params []node, special map[string]bo
 	}
 
 	for _, d := range defaults {
-		v, err := r.eval(d.def, s)
+		v, err := r.evalRaw(d.def, s)
 		if err != nil {
 			return err
 		}
@@ -280,7 +282,7 @@ func (r *renderer) specialArgs(n node, params []node, body []node) map[string]bo
 func (r *renderer) defineMacro(n *macroNode, defined *scope) {
 	special := r.specialArgs(n, n.params, n.body)
 	display := "'" + n.name.name + "'"
-	defined.set(n.name.name, funcValue(n.name.name, func(r *renderer, args []Value, site *scope) (Value, error) {
+	macro := funcValue(n.name.name, func(r *renderer, args []Value, site *scope) (Value, error) {
 		parent := defined
 		if special["caller"] {
 			var caller Value
@@ -296,7 +298,9 @@ func (r *renderer) defineMacro(n *macroNode, defined *scope) {
 		}
 		out, err := r.renderBlock(n.body, ms)
 		return String(out), err
-	}))
+	})
+	macro.fn.acceptsHoles = true
+	defined.set(n.name.name, macro)
 }
 
 func (r *renderer) evalCallStatement(n *callStmt, s *scope) (Value, error) {
@@ -309,6 +313,7 @@ func (r *renderer) evalCallStatement(n *callStmt, s *scope) (Value, error) {
 		out, err := r.renderBlock(n.body, cs)
 		return String(out), err
 	})
+	caller.fn.acceptsHoles = true
 
 	args, kwargs, err := r.evalArgs(n.call.args, s)
 	if err != nil {

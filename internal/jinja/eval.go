@@ -57,7 +57,13 @@ func newScope(parent *scope) *scope {
 	return &scope{vars: map[string]Value{}, parent: parent}
 }
 
-func (s *scope) set(name string, v Value) { s.vars[name] = v }
+// set binds name in s. A hole reads back as undefined.
+func (s *scope) set(name string, v Value) {
+	if v.kind == kindHole {
+		v = Value{}
+	}
+	s.vars[name] = v
+}
 
 func (s *scope) lookup(name string) Value {
 	for c := s; c != nil; c = c.parent {
@@ -134,7 +140,21 @@ func (r *renderer) renderBlock(body []node, s *scope) (string, error) {
 	return b.String(), nil
 }
 
+// eval evaluates n for a use that inspects the value.
 func (r *renderer) eval(n node, s *scope) (Value, error) {
+	v, err := r.evalRaw(n, s)
+	if err == nil && v.kind == kindHole {
+		return Value{}, wrap(errHole, n)
+	}
+	return v, err
+}
+
+// errHole reports the use of the result of first or last on an empty list.
+var errHole = errors.New("the result of first or last on an empty list is undefined and cannot be used here")
+
+// evalRaw evaluates n where the reference passes a value on without
+// inspecting it (assignments, list items, arguments), so a hole is allowed.
+func (r *renderer) evalRaw(n node, s *scope) (Value, error) {
 	v, err := r.evalNode(n, s)
 	return v, wrap(err, n)
 }
@@ -172,19 +192,28 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 		}
 		return r.call(fn, args, s)
 	case *filterExpr:
-		operand, err := r.eval(t.operand, s)
+		operand, err := r.evalRaw(t.operand, s)
 		if err != nil {
 			return Value{}, err
 		}
 		return r.applyFilter(operand, t.filter, s)
 	case *testExpr:
-		operand, err := r.eval(t.operand, s)
+		operand, err := r.evalRaw(t.operand, s)
 		if err != nil {
 			return Value{}, err
 		}
 		test, ok := tests[t.test.name]
 		if !ok {
 			return Value{}, fmt.Errorf("unknown test %q", t.test.name)
+		}
+		if operand.kind == kindHole {
+			// Only the reference's type tests that use instanceof accept a
+			// JavaScript undefined, and they are false for it.
+			switch t.test.name {
+			case "callable", "number", "integer", "mapping", "sequence":
+				return Bool(t.negate), nil
+			}
+			return Value{}, errHole
 		}
 		result, err := test(operand, nil)
 		if err != nil {
@@ -197,9 +226,9 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 			return Value{}, err
 		}
 		if cond.truthy() {
-			return r.eval(t.whenTrue, s)
+			return r.evalRaw(t.whenTrue, s)
 		}
-		return r.eval(t.whenFalse, s)
+		return r.evalRaw(t.whenFalse, s)
 	case *unaryExpr:
 		return r.evalUnary(t, s)
 	case *arrayLit, *tupleLit:
@@ -211,7 +240,7 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 		}
 		values := make([]Value, len(items))
 		for i, item := range items {
-			v, err := r.eval(item, s)
+			v, err := r.evalRaw(item, s)
 			if err != nil {
 				return Value{}, err
 			}
@@ -231,7 +260,7 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 			if k.kind != KindString {
 				return Value{}, fmt.Errorf("dict keys must be strings, got %s", k.kind)
 			}
-			v, err := r.eval(t.values[i], s)
+			v, err := r.evalRaw(t.values[i], s)
 			if err != nil {
 				return Value{}, err
 			}
@@ -243,7 +272,7 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 		if err != nil || !cond.truthy() {
 			return Value{}, err
 		}
-		return r.eval(t.lhs, s)
+		return r.evalRaw(t.lhs, s)
 	case *ifNode:
 		out, err := r.renderIf(t, s)
 		return String(out), err
@@ -275,9 +304,38 @@ func (r *renderer) evalNode(n node, s *scope) (Value, error) {
 	return Value{}, fmt.Errorf("unknown node %T", n)
 }
 
+// hasHole reports whether args, keyword values included, contain a hole.
+func hasHole(args []Value) bool {
+	for _, a := range args {
+		if a.kind == kindHole {
+			return true
+		}
+		if a.kind == kindKwargs {
+			for _, v := range a.obj.vals {
+				if v.kind == kindHole {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// readable turns a stored hole into undefined, as reading a JavaScript
+// undefined from a map or array does in the reference.
+func readable(v Value) Value {
+	if v.kind == kindHole {
+		return Value{}
+	}
+	return v
+}
+
 func (r *renderer) call(fn Value, args []Value, site *scope) (Value, error) {
 	if fn.kind != KindFunction {
 		return Value{}, fmt.Errorf("cannot call %s: it is not a function", fn.kind)
+	}
+	if !fn.fn.acceptsHoles && hasHole(args) {
+		return Value{}, errHole
 	}
 	r.depth++
 	defer func() { r.depth-- }()
@@ -319,7 +377,7 @@ func (r *renderer) evalArgs(args []node, s *scope) ([]Value, *Map, error) {
 			}
 			positional = append(positional, v.list.items...)
 		default:
-			v, err := r.eval(a, s)
+			v, err := r.evalRaw(a, s)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -336,7 +394,7 @@ func (r *renderer) evalArgs(args []node, s *scope) ([]Value, *Map, error) {
 	for _, a := range args {
 		switch t := a.(type) {
 		case *kwArg:
-			v, err := r.eval(t.value, s)
+			v, err := r.evalRaw(t.value, s)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -420,7 +478,7 @@ func getMember(object, property Value) (Value, error) {
 			return Value{}, fmt.Errorf("cannot read a %s key of a %s: keys are strings", property.kind, object.kind)
 		}
 		if v, ok := object.obj.Get(property.str); ok {
-			return v, nil
+			return readable(v), nil
 		}
 		if object.isObject() {
 			return objectMethod(object, property.str), nil
@@ -447,7 +505,7 @@ func getMember(object, property Value) (Value, error) {
 			if i < 0 || i >= float64(len(items)) {
 				return Value{}, nil
 			}
-			return items[int(i)], nil
+			return readable(items[int(i)]), nil
 		case KindString:
 			if object.kind == KindString {
 				return stringMethod(object, property.str), nil

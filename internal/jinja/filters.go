@@ -11,6 +11,9 @@ import (
 // with them (a *callExpr). The set of filters and the operand types each
 // accepts are those of the reference renderer.
 func (r *renderer) applyFilter(operand Value, f node, s *scope) (Value, error) {
+	if operand.kind == kindHole {
+		return r.holeFilter(operand, f, s)
+	}
 	if id, ok := f.(*ident); ok {
 		return plainFilter(operand, id.name)
 	}
@@ -83,6 +86,34 @@ func (r *renderer) applyFilter(operand Value, f node, s *scope) (Value, error) {
 	return Value{}, fmt.Errorf("cannot apply filter %q to %s", name, operand.kind)
 }
 
+// holeFilter applies a filter to the result of first or last on an empty
+// list: safe and default pass it on, as the reference does, and every
+// other filter fails.
+func (r *renderer) holeFilter(operand Value, f node, s *scope) (Value, error) {
+	if id, ok := f.(*ident); ok {
+		if id.name == "safe" {
+			return operand, nil
+		}
+		return Value{}, errHole
+	}
+	c := f.(*callExpr)
+	if c.callee.(*ident).name != "default" {
+		return Value{}, errHole
+	}
+	args, kwargs, err := r.evalArgs(c.args, s)
+	if err != nil {
+		return Value{}, err
+	}
+	flag := argOr(args, 1, kwargs, "boolean", Bool(false))
+	if flag.kind != KindBool {
+		return Value{}, fmt.Errorf("the boolean argument of default must be a boolean, got %s", flag.kind)
+	}
+	if flag.boolean() {
+		return Value{}, errHole
+	}
+	return operand, nil
+}
+
 // argOr returns positional argument i, else keyword key, else def.
 func argOr(args []Value, i int, kwargs *Map, key string, def Value) Value {
 	if i < len(args) {
@@ -110,9 +141,7 @@ func plainFilter(operand Value, name string) (Value, error) {
 			return operand, nil
 		case "first", "last":
 			if len(items) == 0 {
-				// NOTE: the reference returns a raw JavaScript undefined, which
-				// fails only when used, so it renders {% set x = [] | first %}.
-				return Value{}, fmt.Errorf("filter %s on an empty list", name)
+				return Value{kind: kindHole}, nil
 			}
 			if name == "first" {
 				return items[0], nil
@@ -136,6 +165,9 @@ func plainFilter(operand Value, name string) (Value, error) {
 		case "unique":
 			var out []Value
 			for _, v := range items {
+				if v.kind == kindHole {
+					return Value{}, errHole
+				}
 				seen := false
 				for _, u := range out {
 					if sameValueZero(u, v) {
@@ -288,6 +320,9 @@ func (r *renderer) joinFilter(operand Value, argNodes []node, s *scope) (Value, 
 func joinValues(items []Value, sep string) (Value, error) {
 	parts := make([]string, len(items))
 	for i, v := range items {
+		if v.kind == kindHole {
+			return Value{}, errHole
+		}
 		if v.kind == KindNull || v.kind == KindUndefined {
 			continue
 		}
@@ -352,9 +387,18 @@ func indentFilter(str string, args []Value, kwargs *Map) (Value, error) {
 	return String(strings.Join(lines, "\n")), nil
 }
 
-// sortValues sorts stably by key; an incomparable pair is an error.
+// sortValues sorts stably by key; an incomparable pair is an error. Holes
+// go last without being compared, as JavaScript's sort moves undefined
+// to the end.
 func sortValues(items []Value, key func(Value) Value, reverse, caseSensitive bool) (Value, error) {
-	out := append([]Value(nil), items...)
+	var out, holes []Value
+	for _, v := range items {
+		if v.kind == kindHole {
+			holes = append(holes, v)
+		} else {
+			out = append(out, v)
+		}
+	}
 	var firstErr error
 	sort.SliceStable(out, func(i, j int) bool {
 		if firstErr != nil {
@@ -373,7 +417,7 @@ func sortValues(items []Value, key func(Value) Value, reverse, caseSensitive boo
 	if firstErr != nil {
 		return Value{}, firstErr
 	}
-	return Array(out...), nil
+	return Array(append(out, holes...)...), nil
 }
 
 func (r *renderer) sortFilter(operand Value, argNodes []node, s *scope) (Value, error) {

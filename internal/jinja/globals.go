@@ -54,7 +54,13 @@ func equalTo(v Value, arg *Value) (bool, error) {
 
 // namespaceFunc implements namespace(): a mutable object built from an
 // optional dict or list of pairs plus keyword arguments.
-var namespaceFunc = funcValue("namespace", func(_ *renderer, args []Value, _ *scope) (Value, error) {
+var namespaceFunc = func() Value {
+	v := funcValue("namespace", namespaceCall)
+	v.fn.acceptsHoles = true
+	return v
+}()
+
+func namespaceCall(_ *renderer, args []Value, _ *scope) (Value, error) {
 	positional := args
 	var kwargs *Map
 	if n := len(positional); n > 0 && positional[n-1].kind == kindKwargs {
@@ -63,6 +69,9 @@ var namespaceFunc = funcValue("namespace", func(_ *renderer, args []Value, _ *sc
 	}
 	if len(positional) > 1 {
 		return Value{}, fmt.Errorf("namespace() takes at most 1 positional argument, got %d", len(positional))
+	}
+	if hasHole(positional) {
+		return Value{}, errHole
 	}
 	m := NewMap()
 	if len(positional) == 1 {
@@ -90,7 +99,7 @@ var namespaceFunc = funcValue("namespace", func(_ *renderer, args []Value, _ *sc
 		}
 	}
 	return namespaceValue(m), nil
-})
+}
 
 func namespacePair(pair Value) (string, Value, error) {
 	var items []Value

@@ -133,6 +133,8 @@ func writeJSON(b *strings.Builder, v Value, opts jsonOptions, depth int, undefin
 			b.WriteString(pad)
 		}
 		b.WriteString("}")
+	case kindHole:
+		return errHole
 	default:
 		return fmt.Errorf("cannot convert %s to JSON", v.kind)
 	}

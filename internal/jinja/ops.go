@@ -17,12 +17,12 @@ func (r *renderer) evalBinary(n *binaryExpr, s *scope) (Value, error) {
 		if !left.truthy() {
 			return left, nil
 		}
-		return r.eval(n.right, s)
+		return r.evalRaw(n.right, s)
 	case "or":
 		if left.truthy() {
 			return left, nil
 		}
-		return r.eval(n.right, s)
+		return r.evalRaw(n.right, s)
 	}
 	right, err := r.eval(n.right, s)
 	if err != nil {
@@ -66,6 +66,9 @@ func binaryOp(op string, left, right Value) (Value, error) {
 	case right.isArray():
 		found := false
 		for _, item := range right.list.items {
+			if item.kind == kindHole {
+				return Value{}, errHole
+			}
 			if strictEqual(item, left) {
 				found = true
 				break
@@ -294,6 +297,8 @@ func sameValueZero(a, b Value) bool {
 // undefined. Any other pair is an error.
 func compareValues(a, b Value, caseSensitive bool) (int, error) {
 	switch {
+	case a.kind == kindHole || b.kind == kindHole:
+		return 0, errHole
 	case a.kind == KindNull && b.kind == KindNull:
 		return 0, nil
 	case a.kind == KindNull || b.kind == KindNull:

@@ -25,13 +25,19 @@ const (
 	KindNamespace
 	KindFunction
 	kindKwargs // keyword arguments passed to a function
+
+	// kindHole is the raw JavaScript undefined that the reference's first
+	// and last filters return for an empty list. It can be stored (set,
+	// list items, arguments) and reads back as undefined, but any other
+	// use of it fails, as it does in the reference.
+	kindHole
 )
 
 var kindNames = [...]string{
 	KindUndefined: "undefined", KindNull: "none", KindBool: "boolean", KindInt: "integer",
 	KindFloat: "float", KindString: "string", KindArray: "list", KindTuple: "tuple",
 	KindObject: "dict", KindNamespace: "namespace", KindFunction: "function",
-	kindKwargs: "keyword arguments",
+	kindKwargs: "keyword arguments", kindHole: "undefined",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -62,8 +68,9 @@ type Map struct {
 // function is a callable value. args ends with a kindKwargs value when the
 // call has keyword arguments.
 type function struct {
-	name string
-	call func(r *renderer, args []Value, site *scope) (Value, error)
+	name         string
+	acceptsHoles bool // macros and namespace() pass arguments on unread
+	call         func(r *renderer, args []Value, site *scope) (Value, error)
 }
 
 // Undefined returns the undefined value.
@@ -385,6 +392,9 @@ func (v Value) jsString() (string, error) {
 	case KindArray, KindTuple:
 		parts := make([]string, len(v.list.items))
 		for i, item := range v.list.items {
+			if item.kind == kindHole {
+				continue
+			}
 			s, err := item.display()
 			if err != nil {
 				return "", err
