@@ -7,35 +7,17 @@ import (
 	"testing"
 
 	"ipo/internal/safetensors"
+	"ipo/internal/testutil"
 )
-
-// repoRoot returns the folder holding go.mod, above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
 
 // TestResolveServesRealModelFolder serves the stories260K folder through
 // the fake Hub and opens the downloaded weights.
 func TestResolveServesRealModelFolder(t *testing.T) {
 	isolate(t)
-	src := filepath.Join(repoRoot(t), "..", "shared", "models", "stories260K")
+	src := testutil.Shared(t, "models/stories260K")
 	entries, err := os.ReadDir(src)
 	if err != nil {
-		t.Skipf("shared model folder not available: %v", err)
+		t.Fatal(err)
 	}
 	files := map[string][]byte{}
 	for _, e := range entries {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"ipo/internal/testutil"
 )
 
 // writeSharded writes a two-shard checkpoint into dir and returns its
@@ -167,30 +169,8 @@ func TestOpenModelNoSuchFolder(t *testing.T) {
 	}
 }
 
-// repoRoot returns the folder holding go.mod, above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
-}
-
 func TestOpenModelStories260K(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "models", "stories260K")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared model folder not available: %v", err)
-	}
+	dir := testutil.Shared(t, "models/stories260K")
 	s, err := OpenModel(dir)
 	if err != nil {
 		t.Fatalf("OpenModel: %v", err)
