@@ -37,6 +37,10 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		{name: "merge out of vocab", mutate: func(o obj) { o["model"].(obj)["merges"] = []string{"a zz"} }, wantErr: `merge 0 ("a" "zz")`},
 		{name: "bad merge", mutate: func(o obj) { o["model"].(obj)["merges"] = []string{"abc"} }, wantErr: "merge 0"},
 		{name: "unk not in vocab", mutate: func(o obj) { o["model"].(obj)["unk_token"] = "<nope>" }, wantErr: `unk_token "<nope>"`},
+		{name: "huge vocab id", mutate: func(o obj) { o["model"].(obj)["vocab"].(obj)["zz"] = 1 << 40 }, wantErr: `id 1099511627776 of "zz" is outside`},
+		{name: "huge added id", mutate: func(o obj) {
+			o["added_tokens"] = append(o["added_tokens"].([]obj), obj{"id": 1 << 40, "content": "<big>"})
+		}, wantErr: `id 1099511627776 of "<big>" is outside`},
 		{name: "missing type", mutate: func(o obj) { o["decoder"] = obj{"content": "x"} }, wantErr: `missing "type"`},
 		{name: "template without sequence", mutate: func(o obj) {
 			o["post_processor"].(obj)["single"] = []obj{{"SpecialToken": obj{"id": "<s>"}}}

@@ -58,9 +58,10 @@ func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
 		m.asciiID[i] = -1
 	}
 
+	limit := maxID(len(mc.Vocab))
 	for piece, id := range mc.Vocab {
-		if id < 0 || id > 1<<30 {
-			return nil, fmt.Errorf("invalid model vocab in %s: id %d of %q out of range", path, id, piece)
+		if id < 0 || id > limit {
+			return nil, fmt.Errorf("invalid model vocab in %s: id %d of %q is outside 0..%d", path, id, piece, limit)
 		}
 		if b, ok := parseByteToken(piece); ok {
 			m.fallbackID[b] = int32(id)
@@ -128,6 +129,11 @@ func joinsAfter(merges []json.RawMessage, c string) bool {
 	}
 	return false
 }
+
+// maxID bounds the ids of a vocabulary of n entries. Real files number
+// their tokens densely; the bound keeps a corrupt id from allocating
+// gigabytes for the id table.
+func maxID(n int) int { return 2*n + 1<<16 }
 
 // parseMerge reads a merge in either format: "a b" or ["a", "b"].
 func parseMerge(raw json.RawMessage) (string, string, error) {

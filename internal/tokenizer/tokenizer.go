@@ -143,8 +143,8 @@ func (t *Tokenizer) buildVocab(tf *tokenizerFile) error {
 	}
 	for i := range tf.AddedTokens {
 		a := &tf.AddedTokens[i]
-		if a.ID < 0 || a.ID > 1<<30 {
-			return fmt.Errorf("invalid added_tokens in %s: id %d of %q out of range", t.path, a.ID, a.Content)
+		if limit := maxID(len(tf.Model.Vocab) + len(tf.AddedTokens)); a.ID < 0 || a.ID > limit {
+			return fmt.Errorf("invalid added_tokens in %s: id %d of %q is outside 0..%d", t.path, a.ID, a.Content, limit)
 		}
 		if a.Content == "" {
 			return fmt.Errorf("invalid added_tokens in %s: token %d has empty content", t.path, a.ID)
