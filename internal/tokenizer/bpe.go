@@ -317,7 +317,7 @@ func heapPop(h []candidate) []candidate {
 }
 
 // fuseUnknown collapses each run of consecutive unk ids in ids[from:] into
-// one, as the fuse_unk option asks.
+// one, for the fuse_unk option.
 func (m *bpe) fuseUnknown(ids []int, from int) []int {
 	if !m.fuseUnk || m.unk < 0 {
 		return ids

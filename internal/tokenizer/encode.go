@@ -136,7 +136,7 @@ func (t *Tokenizer) Decode(ids []int, skipSpecial bool) string {
 }
 
 // cleanUpReplacer removes the spaces before punctuation and contractions,
-// as clean_up_tokenization_spaces asks.
+// for the clean_up_tokenization_spaces option.
 var cleanUpReplacer = []string{
 	" .", ".", " ?", "?", " !", "!", " ,", ",", " ' ", "'",
 	" n't", "n't", " 'm", "'m", " 's", "'s", " 've", "'ve", " 're", "'re",

@@ -6,18 +6,17 @@ import (
 )
 
 // Guard is the rune EscapeSpecial inserts into data so that Encode does not
-// read it as a special token. It is a Unicode noncharacter, which text
-// exchanged between programs does not contain.
+// read it as a special token. It is a Unicode noncharacter, which Unicode
+// reserves for internal use, so interchanged text should not contain it.
 const Guard = '\uFDD0'
 
 const guardLen = len(string(Guard))
 
 // EscapeSpecial prepares data (a prompt or a response) for a chat template
 // whose rendering is then passed to Encode. It inserts Guard after the first
-// rune of every occurrence of a special token's content, so that the text is
-// encoded as ordinary text with exactly the ids EncodeText would give it in
-// that position, while the template's own markup still becomes special
-// tokens.
+// rune of every occurrence of a special token's content. Encode then reads
+// the data as ordinary text, with exactly the ids EncodeText gives it in that
+// position, while the template's own markup still becomes special tokens.
 //
 // The escaping is unambiguous: every Guard already in s is doubled, and
 // Encode turns each run of n Guard runes into n/2 (rounded down) literal

@@ -21,8 +21,8 @@ type modelConfig struct {
 	IgnoreMerges            bool              `json:"ignore_merges"`
 }
 
-// buildBPE checks the model entry and builds the BPE model. byteLevel says
-// whether the pre-tokenizer ends with ByteLevel.
+// buildBPE checks the model entry and builds the BPE model. byteLevel is true
+// when the pre-tokenizer ends with ByteLevel.
 func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
 	if mc.Type != "BPE" && mc.Type != "" {
 		return nil, unsupported("model", mc.Type, path)

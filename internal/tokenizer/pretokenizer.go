@@ -28,7 +28,7 @@ func (p byteLevelPre) appendWords(dst []string, s string, _ int) []string {
 	return byteLevelScanner.appendMatches(dst, s)
 }
 
-// splitBehavior says what happens to the matches of a Split pre-tokenizer.
+// splitBehavior is what a Split pre-tokenizer does with its matches.
 type splitBehavior int
 
 const (

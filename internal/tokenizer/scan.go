@@ -21,8 +21,7 @@ const patternLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{
 // patternQwen2 is the pattern of Qwen2, Qwen2.5 and Qwen3: single digits.
 const patternQwen2 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 
-// scanner finds the match of one known pattern that starts at byte offset i
-// of s; it returns the end offset, or i when nothing matches there.
+// scanner finds the matches of one known pattern.
 type scanner struct {
 	pattern string
 	// llama3 selects the Llama 3 family of patterns; false means GPT-2's.

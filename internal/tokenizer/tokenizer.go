@@ -6,7 +6,7 @@
 // BPE (GPT-2, Llama 3, Qwen2/3, SmolLM) and SentencePiece-style BPE with
 // byte fallback (Llama 2, Mistral, TinyLlama). The reference for every
 // behaviour is the npm package @huggingface/tokenizers 0.2.0; where it and
-// the Rust crate differ, a NOTE at the spot says so. A component or regex
+// the Rust crate differ, a NOTE at the spot names the difference. A component or regex
 // pattern this package does not implement is rejected by Load with an error
 // that names it.
 //
@@ -223,8 +223,8 @@ func (t *Tokenizer) applyConfig(cfg *tokenizerConfig, tf *tokenizerFile) error {
 
 	// Like transformers' Llama tokenizers, explicit add_bos_token and
 	// add_eos_token flags replace the post-processor's template.
-	// NOTE: the reference npm package ignores these flags; the two agree
-	// whenever the flags say what the template already does.
+	// NOTE: the reference npm package ignores these flags, so the two agree
+	// only when the flags match the template.
 	if cfg.AddBOSToken == nil && cfg.AddEOSToken == nil {
 		return nil
 	}

@@ -3,7 +3,7 @@
 // tokenizer tests.
 //
 // Usage: node npm_ids.mjs TOKENIZER_DIR TEXTS.json [--no-special] [--decode]
-// TEXTS.json holds a JSON array of strings. The output is one JSON array of
+// TEXTS.json contains a JSON array of strings. The output is one JSON array of
 // id arrays (or, with --decode, of [ids, decoded, decodedSkippingSpecial]).
 import { readFileSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
