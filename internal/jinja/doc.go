@@ -19,4 +19,10 @@
 // Values keep the key order of their source. ParseJSON orders object keys
 // as JavaScript does after JSON.parse (integer-like keys first, ascending,
 // then insertion order), so tojson output matches the reference.
+//
+// Known differences from the reference: ** with a fractional exponent uses
+// Go's math.Pow and can differ in the last bit; indexing into the middle
+// of a surrogate pair yields U+FFFD where JavaScript keeps a lone
+// surrogate; tojson(sort_keys=true) orders keys by the root Unicode
+// collation where node uses ICU in its default locale.
 package jinja
