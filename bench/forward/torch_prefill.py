@@ -5,8 +5,8 @@ A random-weight model with the Go benchmark's shapes (SmolLM2-135M, in
 float32 or bfloat16) runs a batch of equal-length sequences. It follows
 the eager style of Hugging Face transformers on torch 1.13: batched
 projections, matmul attention with a causal mask, a SwiGLU MLP, and logits
-at the last position only. It prints the median tokens per wall-clock second and per
-CPU second of the process.
+at the last position only. It prints the median tokens per wall-clock
+second and per CPU second of the process.
 
     /usr/bin/python3 bench/forward/torch_prefill.py --threads 2 --runs 5
 
