@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -163,6 +164,28 @@ func TestSharedTokenizersWithoutTemplate(t *testing.T) {
 		_, err := ReadTemplateDir(sharedTokenizer(t, name))
 		if !errors.Is(err, ErrNoTemplate) {
 			t.Errorf("%s: error = %v, want ErrNoTemplate", name, err)
+		}
+	}
+}
+
+func TestMessageJSONRoundTrip(t *testing.T) {
+	msgs := []Message{
+		{Role: "user", Content: "plain"},
+		{Role: "user", Parts: []Part{{Type: "text", Text: "a"}}},
+		{Role: "assistant", Content: "x", ReasoningContent: "r", Name: "n", ToolCallID: "id",
+			ToolCalls: []ToolCall{{ID: "c", Type: "function", Function: ToolFunction{Name: "f", Arguments: []byte(`{"k":[1,2]}`)}}}},
+	}
+	for _, m := range msgs {
+		data, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Message
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("unmarshal %s: %v", data, err)
+		}
+		if diff := cmp.Diff(m, got); diff != "" {
+			t.Errorf("round trip of %s differs (-want +got):\n%s", data, diff)
 		}
 	}
 }
