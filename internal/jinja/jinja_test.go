@@ -266,3 +266,25 @@ func TestHostileTemplatesFail(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderConcurrent(t *testing.T) {
+	tmpl, err := Parse(`{% set ns = namespace(n=0) %}{% macro m(x) %}{{ x }}{% endmacro %}{% for i in range(50) %}{% set ns.n = ns.n + i %}{% endfor %}{{ m(ns.n) }}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			out, err := tmpl.Render(nil)
+			if err == nil && out != "1225" {
+				err = fmt.Errorf("got %q, want %q", out, "1225")
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
