@@ -1,24 +1,22 @@
 package tokenizer
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 )
 
 // modelConfig is the "model" entry of tokenizer.json.
 type modelConfig struct {
-	Type                    string            `json:"type"`
-	Vocab                   map[string]int    `json:"vocab"`
-	Merges                  []json.RawMessage `json:"merges"`
-	Dropout                 *float64          `json:"dropout"`
-	UNKToken                *string           `json:"unk_token"`
-	ContinuingSubwordPrefix *string           `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string           `json:"end_of_word_suffix"`
-	FuseUNK                 bool              `json:"fuse_unk"`
-	ByteFallback            bool              `json:"byte_fallback"`
-	IgnoreMerges            bool              `json:"ignore_merges"`
+	Type                    string    `json:"type"`
+	Vocab                   vocabMap  `json:"vocab"`
+	Merges                  mergeList `json:"merges"`
+	Dropout                 *float64  `json:"dropout"`
+	UNKToken                *string   `json:"unk_token"`
+	ContinuingSubwordPrefix *string   `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string   `json:"end_of_word_suffix"`
+	FuseUNK                 bool      `json:"fuse_unk"`
+	ByteFallback            bool      `json:"byte_fallback"`
+	IgnoreMerges            bool      `json:"ignore_merges"`
 }
 
 // buildBPE checks the model entry and builds the BPE model. byteLevel is true
@@ -90,14 +88,13 @@ func buildBPE(mc *modelConfig, byteLevel bool, path string) (*bpe, error) {
 		m.unk = int32(id)
 	}
 
-	for rank, raw := range mc.Merges {
-		a, b, err := parseMerge(raw)
-		if err != nil {
-			return nil, fmt.Errorf("invalid model merges in %s: merge %d: %w", path, rank, err)
-		}
+	var joined []byte
+	for rank, pair := range mc.Merges {
+		a, b := pair[0], pair[1]
 		ida, oka := mc.Vocab[a]
 		idb, okb := mc.Vocab[b]
-		idm, okm := mc.Vocab[a+b]
+		joined = append(append(joined[:0], a...), b...)
+		idm, okm := mc.Vocab[string(joined)]
 		if !oka || !okb || !okm {
 			return nil, fmt.Errorf("invalid model merges in %s: merge %d (%q %q) uses a token that is not in the vocab", path, rank, a, b)
 		}
@@ -117,12 +114,9 @@ const metaspace = "\u2581"
 
 // joinsAfter reports whether some merge (a, b) has b starting with c and a
 // ending with another character.
-func joinsAfter(merges []json.RawMessage, c string) bool {
-	for _, raw := range merges {
-		a, b, err := parseMerge(raw)
-		if err != nil {
-			return true
-		}
+func joinsAfter(merges mergeList, c string) bool {
+	for _, pair := range merges {
+		a, b := pair[0], pair[1]
 		if strings.HasPrefix(b, c) && !strings.HasSuffix(a, c) {
 			return true
 		}
@@ -134,57 +128,3 @@ func joinsAfter(merges []json.RawMessage, c string) bool {
 // their tokens densely; the bound keeps a corrupt id from allocating
 // gigabytes for the id table.
 func maxID(n int) int { return 2*n + 1<<16 }
-
-// parseMerge reads a merge in either format: "a b" or ["a", "b"].
-func parseMerge(raw json.RawMessage) (string, string, error) {
-	if a, b, ok := parseMergeFast(raw); ok {
-		return a, b, nil
-	}
-	if len(raw) > 0 && raw[0] == '[' {
-		var pair []string
-		if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
-			return "", "", fmt.Errorf("want [\"a\", \"b\"], got %s", raw)
-		}
-		return pair[0], pair[1], nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", "", fmt.Errorf("want \"a b\" or [\"a\", \"b\"], got %s", raw)
-	}
-	a, b, ok := strings.Cut(s, " ")
-	if !ok || strings.Contains(b, " ") {
-		return "", "", fmt.Errorf("want two tokens separated by one space, got %q", s)
-	}
-	return a, b, nil
-}
-
-// parseMergeFast handles the common merges without escapes, "a b" and
-// ["a","b"], without a JSON decoder; ok is false for anything else.
-func parseMergeFast(raw []byte) (string, string, bool) {
-	if bytes.IndexByte(raw, '\\') >= 0 || len(raw) < 2 {
-		return "", "", false
-	}
-	if raw[0] == '"' && raw[len(raw)-1] == '"' {
-		a, b, ok := strings.Cut(string(raw[1:len(raw)-1]), " ")
-		if !ok || strings.ContainsAny(b, " \"") || strings.Contains(a, "\"") {
-			return "", "", false
-		}
-		return a, b, true
-	}
-	if raw[0] == '[' && raw[len(raw)-1] == ']' {
-		parts := strings.Split(string(raw[1:len(raw)-1]), ",")
-		if len(parts) != 2 {
-			return "", "", false
-		}
-		var out [2]string
-		for i, p := range parts {
-			p = strings.TrimSpace(p)
-			if len(p) < 2 || p[0] != '"' || p[len(p)-1] != '"' || strings.Contains(p[1:len(p)-1], "\"") {
-				return "", "", false
-			}
-			out[i] = p[1 : len(p)-1]
-		}
-		return out[0], out[1], true
-	}
-	return "", "", false
-}
