@@ -80,6 +80,17 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
+func TestLoadFilePath(t *testing.T) {
+	dir := writeTokenizer(t, spTokenizer(), nil)
+	tk, err := Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatalf("Load(file path): %v", err)
+	}
+	if got := tk.VocabSize(); got != 16 {
+		t.Errorf("VocabSize() = %d, want 16", got)
+	}
+}
+
 func TestLoadBadConfig(t *testing.T) {
 	dir := writeTokenizer(t, spTokenizer(), `{"bos_token": 3`)
 	_, err := Load(dir)

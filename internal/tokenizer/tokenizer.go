@@ -67,13 +67,16 @@ type tokenizerFile struct {
 }
 
 // Load reads tokenizer.json from dir, and tokenizer_config.json and
-// special_tokens_map.json when present. dir may be a model folder or a
-// folder holding only tokenizer files.
+// special_tokens_map.json when present. dir may be a model folder, a folder
+// with only tokenizer files, or the path of tokenizer.json itself.
 func Load(dir string) (*Tokenizer, error) {
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() && filepath.Base(dir) == "tokenizer.json" {
+		dir = filepath.Dir(dir)
+	}
 	path := filepath.Join(dir, "tokenizer.json")
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("tokenizer.json not found in %s: point the path at a folder with the Hugging Face tokenizer files", dir)
+		return nil, fmt.Errorf("tokenizer.json not found in %s: give a folder with Hugging Face's tokenizer.json (folders with only vocab.json and merges.txt, or tokenizer.model, are not supported)", dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
