@@ -78,6 +78,15 @@ var symbols = []struct {
 	{"=", tokEquals},
 }
 
+// symbolsByFirstByte indexes symbols by their first byte, keeping their
+// matching order.
+var symbolsByFirstByte = func() (table [256][]int) {
+	for i, s := range symbols {
+		table[s.seq[0]] = append(table[s.seq[0]], i)
+	}
+	return table
+}()
+
 var escapes = map[byte]string{
 	'n': "\n", 't': "\t", 'r': "\r", 'b': "\b", 'f': "\f", 'v': "\v",
 	'\'': "'", '"': "\"", '\\': "\\",
@@ -388,7 +397,8 @@ func (lx *lexer) fraction() (string, bool, error) {
 }
 
 func (lx *lexer) symbol() bool {
-	for _, s := range symbols {
+	for _, k := range symbolsByFirstByte[lx.src[lx.pos]] {
+		s := symbols[k]
 		if s.seq == "}}" && lx.depth > 0 {
 			continue
 		}

@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -41,6 +42,10 @@ type mappedText struct {
 	origin []int32
 }
 
+func newMappedText(capacity int) *mappedText {
+	return &mappedText{text: make([]byte, 0, capacity), origin: make([]int32, 0, capacity)}
+}
+
 func (m *mappedText) add(src *mappedText, from, to int) {
 	m.text = append(m.text, src.text[from:to]...)
 	m.origin = append(m.origin, src.origin[from:to]...)
@@ -74,33 +79,44 @@ func preprocess(source string) (string, *sourceMap) {
 // follows. Line starts follow \n, \r, U+2028 and U+2029, as the JavaScript
 // multiline ^ does.
 func lstripBlocks(in *mappedText) *mappedText {
-	out := &mappedText{}
+	out := newMappedText(len(in.text))
 	src := in.text
+	from := 0 // start of the text not yet copied
 	lineStart := true
-	i := 0
-	for i < len(src) {
+	for i := 0; i <= len(src); {
 		if lineStart {
 			j := i
 			for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
 				j++
 			}
 			if j+1 < len(src) && src[j] == '{' && (src[j+1] == '#' || src[j+1] == '%' || src[j+1] == '-') {
-				i = j
+				out.add(in, from, i)
+				from = j
 			}
 			lineStart = false
-			continue
 		}
-		r, n := utf8.DecodeRune(src[i:])
-		out.add(in, i, i+n)
-		i += n
-		lineStart = r == '\n' || r == '\r' || r == 0x2028 || r == 0x2029
+		if i == len(src) {
+			break
+		}
+
+		switch c := src[i]; {
+		case c == '\n' || c == '\r':
+			i++
+			lineStart = true
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xA8 || src[i+2] == 0xA9):
+			i += 3 // U+2028 or U+2029
+			lineStart = true
+		default:
+			i++
+		}
 	}
+	out.add(in, from, len(src))
 	return out
 }
 
 // trimBlocks drops the newline right after "#}", "%}" or "-}".
 func trimBlocks(in *mappedText) *mappedText {
-	out := &mappedText{}
+	out := newMappedText(len(in.text))
 	src := in.text
 	from := 0
 	for i := 2; i < len(src); i++ {
@@ -117,14 +133,14 @@ func trimBlocks(in *mappedText) *mappedText {
 // honouring their - whitespace markers.
 func removeGenerationTags(in *mappedText) *mappedText {
 	src := in.text
-	if !strings.Contains(string(src), "generation") {
+	if !bytes.Contains(src, []byte("generation")) {
 		return in
 	}
-	out := &mappedText{}
+	out := newMappedText(len(src))
 	last := 0
 	i := 0
 	for i < len(src) {
-		k := strings.Index(string(src[i:]), "{%")
+		k := bytes.Index(src[i:], []byte("{%"))
 		if k < 0 {
 			break
 		}
@@ -163,11 +179,11 @@ func matchGenerationTag(src []byte, start int) (end int, lstrip, rstrip bool, af
 		p++
 	}
 	p = skipSpaceBytes(src, p)
-	rest := string(src[p:])
+	rest := src[p:]
 	switch {
-	case strings.HasPrefix(rest, "endgeneration"):
+	case bytes.HasPrefix(rest, []byte("endgeneration")):
 		p += len("endgeneration")
-	case strings.HasPrefix(rest, "generation"):
+	case bytes.HasPrefix(rest, []byte("generation")):
 		p += len("generation")
 	default:
 		return 0, false, false, 0, false
@@ -177,7 +193,7 @@ func matchGenerationTag(src []byte, start int) (end int, lstrip, rstrip bool, af
 		rstrip = true
 		p++
 	}
-	if !strings.HasPrefix(string(src[p:]), "%}") {
+	if !bytes.HasPrefix(src[p:], []byte("%}")) {
 		return 0, false, false, 0, false
 	}
 	end = p + 2
