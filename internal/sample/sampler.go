@@ -30,10 +30,11 @@ import (
 )
 
 // Sampler draws the next token of one sequence. Each Sampler owns a random
-// stream derived from (Config.Seed, sequence index) alone, so the tokens of
-// a sequence do not depend on which other sequences share its batch, on the
-// batch size or on the order in which samplers are called. A Sampler is not
-// safe for concurrent use, but different Samplers are independent.
+// stream derived from (Config.Seed, sequence index) alone. So the tokens of
+// a sequence depend on its logits alone, not on the other sequences in its
+// batch, the batch size or the order in which samplers are called. A
+// Sampler is not safe for concurrent use, but different Samplers are
+// independent.
 type Sampler struct {
 	cfg Config
 	rng *rand.Rand

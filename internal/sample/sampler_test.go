@@ -145,8 +145,8 @@ func TestSamplerReproducible(t *testing.T) {
 }
 
 // TestSamplerBatchIndependent runs the same sequences in batches of
-// different sizes, interleaved with other samplers and with greedy steps,
-// and checks every sequence draws the same tokens.
+// different sizes, with an unrelated sampler drawing between steps, and
+// checks that every sequence draws the same tokens as it does alone.
 func TestSamplerBatchIndependent(t *testing.T) {
 	cfg := sampling(1, 0, 0.95, 0)
 	const steps = 100

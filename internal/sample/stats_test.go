@@ -17,10 +17,10 @@ var fixedLogits = []float32{1.0, 3.0, 2.2, 0.5, 2.2, -1.0, 0.0, 1.7}
 const draws = 20000
 
 // zBound is the per-bin bound in standard deviations. Each bin's count is
-// binomial(draws, p), and a count more than 5 standard deviations (plus one
-// count for discreteness) from draws*p has probability below 6e-7 under a
-// correct sampler, so with a few dozen bins a false failure has
-// probability below 1e-4. The seeds are fixed, so the test is repeatable.
+// binomial(draws, p). Under a correct sampler, a count more than 5 standard
+// deviations (plus one count for discreteness) from draws*p has probability
+// below 6e-7, so over a few dozen bins a false failure has probability
+// below 1e-4. The seeds are fixed, so the test is repeatable.
 const zBound = 5
 
 // reference computes the distribution that cfg gives fixedLogits, written

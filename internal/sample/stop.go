@@ -27,10 +27,10 @@ const (
 // Face's text-generation-inference: a token's text is what decoding the
 // window with it adds to decoding the window without it. Text is held back
 // while it ends in U+FFFD, which is an incomplete UTF-8 sequence split
-// across byte tokens. So Text matches decode of all generated ids, leading
-// space handling included, for decoders whose output for a window extends
-// their output for its prefix; when it does not, the Stopper decodes the
-// whole sequence again.
+// across byte tokens. Text then matches a decode of all generated ids,
+// leading space handling included, when the decoder's output for a window
+// extends its output for the window's prefix. When it does not, the
+// Stopper decodes the whole sequence again.
 type Stopper struct {
 	stopIDs     []int
 	stopStrings []string

@@ -67,13 +67,12 @@ func run(t *testing.T, s *Stopper, seq []string) pushResult {
 
 func TestStopper(t *testing.T) {
 	tests := []struct {
-		name    string
-		stops   []string
-		maxNew  int
-		seq     []string
-		want    pushResult
-		finish  string
-		matches string // what Text must equal after the run
+		name   string
+		stops  []string
+		maxNew int
+		seq    []string
+		want   pushResult
+		finish string
 	}{
 		{
 			name:   "stop token",

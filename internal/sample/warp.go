@@ -6,8 +6,8 @@ import (
 
 // The warpers below follow transformers' TopKLogitsWarper, TopPLogitsWarper
 // and MinPLogitsWarper with min_tokens_to_keep = 1. Each takes the ids still
-// in play and returns the ones it keeps, reordering candidates in place;
-// the scores of removed ids are left as they are and must not be read.
+// in play and returns the ones it keeps, reordering candidates in place.
+// Removed ids keep their scores, so later steps read only the kept ids.
 
 // topK keeps the ids whose score is at least the k-th highest. Like
 // transformers, which removes scores below that threshold, it keeps every
@@ -34,10 +34,10 @@ func topK(scores []float64, candidates []int32, k int) []int32 {
 }
 
 // topP keeps the smallest set of highest-probability ids whose total
-// probability is at least p, and always at least one id. This is
-// transformers' rule, which sorts ascending and removes an id when the
-// cumulative probability up to and including it is at most 1-p: an id is
-// kept exactly when the ids before it in descending order hold less than p.
+// probability is at least p, and always at least one id. Transformers sorts
+// ascending and removes an id when the cumulative probability up to and
+// including it is at most 1-p. That is the same rule: an id is kept exactly
+// when the ids before it in descending order hold less than p.
 // Among equal scores the higher id comes first in descending order, as in
 // torch's stable ascending sort, so the lower id is removed first.
 //
