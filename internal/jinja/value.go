@@ -49,13 +49,14 @@ type Value struct {
 	kind Kind
 	num  float64
 	str  string
-	list *List
+	list *listStore
 	obj  *Map
 	fn   *function
 }
 
-// List is the shared storage of an array or tuple; identity matters for ==.
-type List struct{ items []Value }
+// listStore is the shared storage of a list or tuple. Its identity
+// decides == between lists, as in JavaScript.
+type listStore struct{ items []Value }
 
 // Map is an insertion-ordered string-keyed map, the storage of dicts and
 // namespaces.
@@ -100,9 +101,9 @@ func Float(f float64) Value { return Value{kind: KindFloat, num: f} }
 func String(s string) Value { return Value{kind: KindString, str: s} }
 
 // Array returns a list value holding items.
-func Array(items ...Value) Value { return Value{kind: KindArray, list: &List{items: items}} }
+func Array(items ...Value) Value { return Value{kind: KindArray, list: &listStore{items: items}} }
 
-func tuple(items []Value) Value { return Value{kind: KindTuple, list: &List{items: items}} }
+func tuple(items []Value) Value { return Value{kind: KindTuple, list: &listStore{items: items}} }
 
 // Object returns a dict value backed by m.
 func Object(m *Map) Value {
