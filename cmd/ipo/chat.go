@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"ipo/internal/chat"
 	"ipo/internal/tokenizer"
@@ -15,18 +17,32 @@ type promptEncoder struct {
 	template *chat.Template // nil for raw prompts
 }
 
-// newPromptEncoder selects the chat template by a --chat-template value.
+// newPromptEncoder selects the chat template by a --chat-template value:
+// "auto" takes the model's own (chat_template.jinja, chat_template.json or
+// tokenizer_config.json) and falls back to raw prompts when it has none,
+// "none" always uses raw prompts, and anything else is a template file.
 func newPromptEncoder(tok *tokenizer.Tokenizer, dir, choice string) (*promptEncoder, error) {
-	source, err := chatTemplateSource(choice, dir, tok)
-	if err != nil {
-		return nil, err
-	}
 	enc := &promptEncoder{tok: tok}
-	if source == "" {
+	switch choice {
+	case "none":
+		return enc, nil
+	case "auto", "":
+		tmpl, err := chat.ReadTemplateDir(dir)
+		if errors.Is(err, chat.ErrNoTemplate) {
+			return enc, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		enc.template = tmpl
 		return enc, nil
 	}
-	enc.template, err = chat.Parse(source)
+
+	source, err := os.ReadFile(choice)
 	if err != nil {
+		return nil, fmt.Errorf("--chat-template: %w (give auto, none or a template file)", err)
+	}
+	if enc.template, err = chat.Parse(string(source)); err != nil {
 		return nil, fmt.Errorf("--chat-template %s: %w", choice, err)
 	}
 	enc.template.BOSToken, enc.template.EOSToken = tok.BOSToken(), tok.EOSToken()

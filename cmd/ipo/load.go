@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"ipo/internal/hub"
@@ -63,28 +61,5 @@ func downloadProgress() func(file string, done, total int64) {
 			last = time.Now()
 			slog.Info("download", "file", file, "MB", fmt.Sprintf("%.1f", float64(done)/1e6), "of_MB", fmt.Sprintf("%.1f", float64(total)/1e6))
 		}
-	}
-}
-
-// chatTemplateSource returns the chat template selected by a
-// --chat-template value: "auto" takes the model's own (chat_template.jinja
-// beside the model, else tokenizer_config.json) and returns "" when it has
-// none; "none" returns ""; anything else is a file holding a template.
-func chatTemplateSource(choice, dir string, tok *tokenizer.Tokenizer) (string, error) {
-	switch choice {
-	case "none":
-		return "", nil
-	case "auto", "":
-		if data, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja")); err == nil {
-			return string(data), nil
-		}
-		source, _ := tok.ChatTemplate()
-		return source, nil
-	default:
-		data, err := os.ReadFile(choice)
-		if err != nil {
-			return "", fmt.Errorf("--chat-template: %w (give auto, none or a template file)", err)
-		}
-		return string(data), nil
 	}
 }

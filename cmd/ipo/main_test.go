@@ -296,3 +296,31 @@ func TestBenchRMBenchSmall(t *testing.T) {
 		t.Errorf("scores.jsonl has %d records, want 18 (six per prompt)", len(scores))
 	}
 }
+
+func TestScoreChatTemplateFile(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	dir := t.TempDir()
+	data := writeFile(t, filepath.Join(dir, "rows.jsonl"), scoreRows)
+
+	tmpl := writeFile(t, filepath.Join(dir, "t.jinja"), "{{ bos_token }}{% for m in messages %}User: {{ m.content }}{% endfor %}{% if add_generation_prompt %}\nJudge:{% endif %}")
+	plain := filepath.Join(dir, "plain.jsonl")
+	templated := filepath.Join(dir, "templated.jsonl")
+	for out, choice := range map[string]string{plain: "none", templated: tmpl} {
+		code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", out, "--chat-template", choice)
+		if code != 0 {
+			t.Fatalf("--chat-template %s: exit %d: %s", choice, code, errOut)
+		}
+	}
+	a, b := readScores(t, plain), readScores(t, templated)
+	for id := range a {
+		if b[id].Tokens <= a[id].Tokens {
+			t.Errorf("record %s: %d tokens with the template, %d without; want more with it", id, b[id].Tokens, a[id].Tokens)
+		}
+	}
+
+	broken := writeFile(t, filepath.Join(dir, "broken.jinja"), "line one\n{% if %}")
+	code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", filepath.Join(dir, "x.jsonl"), "--chat-template", broken)
+	if code != 1 || !strings.Contains(errOut, "line 2") {
+		t.Errorf("exit %d, stderr %q; want 1 and the line of the syntax error", code, errOut)
+	}
+}
