@@ -96,6 +96,8 @@ func (sc *scanner) scanOther(s string, i int) int {
 
 // contraction returns the length of 's, 't, 're, 've, 'm, 'll or 'd at i
 // (s[i] is the apostrophe), folding ASCII case when fold is set, or 0.
+// NOTE: the reference package folds (?i:...) in ASCII only, as done here;
+// Oniguruma would also match U+017F (ſ) for s.
 func contraction(s string, i int, fold bool) int {
 	lower := func(k int) byte {
 		if k >= len(s) {
