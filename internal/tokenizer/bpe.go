@@ -111,6 +111,15 @@ func (m *bpe) nextBoundary(word string) int {
 
 // appendCached appends the ids of word, from the cache when it is there.
 func (m *bpe) appendCached(dst []int, word string) []int {
+	if len(word) == 1 {
+		// One symbol: no merge applies.
+		if id := m.byteID[word[0]]; m.byteLevel && id >= 0 {
+			return append(dst, int(id))
+		}
+		if id := m.asciiID[word[0]&0x7f]; !m.byteLevel && word[0] < utf8.RuneSelf && id >= 0 {
+			return append(dst, int(id))
+		}
+	}
 	cacheable := len(word) < maxCachedWord
 	if cacheable {
 		m.mu.Lock()
