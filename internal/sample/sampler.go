@@ -42,6 +42,8 @@ type Sampler struct {
 	// Scratch buffers reused across calls.
 	scores     []float64
 	candidates []int32
+	weights    []float64
+	heap       []float64
 }
 
 // New returns the Sampler of sequence number sequence. Its random stream is
@@ -89,10 +91,10 @@ func (s *Sampler) Next(logits []float32, history []int) int {
 		return argmax(scores)
 	}
 	if k := s.cfg.TopK; k > 0 {
-		candidates = topK(scores, candidates, k)
+		candidates = s.topK(scores, candidates, k)
 	}
 	if p := s.cfg.TopP; p > 0 && p < 1 {
-		candidates = topP(scores, candidates, p)
+		candidates = s.topP(scores, candidates, p)
 	}
 	if m := s.cfg.MinP; m > 0 && m <= 1 {
 		candidates = minP(scores, candidates, m)
@@ -129,23 +131,26 @@ func (s *Sampler) finite(scores []float64) []int32 {
 // the candidates, computed in float64.
 func (s *Sampler) draw(scores []float64, candidates []int32) int {
 	top := maxScore(scores, candidates)
+	weights := s.weights[:0]
 	total := 0.0
 	for _, id := range candidates {
-		total += weight(scores[id], top)
+		w := weight(scores[id], top)
+		weights = append(weights, w)
+		total += w
 	}
+	s.weights = weights
 
 	target := s.rng.Float64() * total
 	cumulative := 0.0
 	last := candidates[0]
-	for _, id := range candidates {
-		w := weight(scores[id], top)
+	for i, w := range weights {
 		if w == 0 {
 			continue
 		}
 		cumulative += w
-		last = id
+		last = candidates[i]
 		if cumulative > target {
-			return int(id)
+			return int(last)
 		}
 	}
 

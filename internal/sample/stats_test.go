@@ -225,61 +225,74 @@ func TestBoundRejectsBrokenSamplers(t *testing.T) {
 	}
 }
 
-// TestSamplerLargeVocabulary runs top-p and top-k over a vocabulary large
-// enough that top-p grows its sorted prefix several times, and compares the
-// kept set with the reference.
+// TestSamplerLargeVocabulary runs the warpers over a vocabulary with many
+// ties and with scores spread over many top-p buckets, and compares the kept
+// set with the reference.
 func TestSamplerLargeVocabulary(t *testing.T) {
 	const n = 5000
-	logits := make([]float32, n)
-	for i := range logits {
-		// A smooth, nearly flat distribution with many exact ties.
-		logits[i] = float32((i*7919)%997) / 300
+	// Nearly flat with many exact ties: about five ids share each value.
+	flat := make([]float32, n)
+	// Spread over 100 nats, past the last top-p bucket.
+	wide := make([]float32, n)
+	// One clear favourite over a flat tail.
+	peaked := make([]float32, n)
+	for i := range n {
+		flat[i] = float32((i*7919)%997) / 300
+		wide[i] = float32((i*7919)%n) / 50
+		peaked[i] = float32((i*31)%17) / 10
 	}
+	peaked[1234] = 12
 
-	tests := []struct {
+	configs := []struct {
 		name string
 		cfg  Config
 	}{
 		{"top-p 0.9", sampling(1, 0, 0.9, 0)},
 		{"top-p 0.05", sampling(1, 0, 0.05, 0)},
+		{"top-p 0.999", sampling(0.5, 0, 0.999, 0)},
 		{"top-k 100", sampling(1, 100, 1, 0)},
+		{"top-k 1", sampling(1, 1, 1, 0)},
+		{"top-k 103 splits ties", sampling(1, 103, 1, 0)},
 		{"top-k 1000 top-p 0.5", sampling(0.7, 1000, 0.5, 0)},
 		{"min-p 0.5", sampling(1, 0, 1, 0.5)},
+		{"all three", sampling(3, 2000, 0.8, 0.01)},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := reference(tt.cfg, logits)
+	for name, logits := range map[string][]float32{"flat": flat, "wide": wide, "peaked": peaked} {
+		for _, c := range configs {
+			t.Run(name+" "+c.name, func(t *testing.T) {
+				want := reference(c.cfg, logits)
 
-			s := New(tt.cfg, 0)
-			scores := s.load(logits)
-			for i := range scores {
-				scores[i] /= tt.cfg.Temperature
-			}
-			candidates := s.finite(scores)
-			if tt.cfg.TopK > 0 {
-				candidates = topK(scores, candidates, tt.cfg.TopK)
-			}
-			if tt.cfg.TopP < 1 {
-				candidates = topP(scores, candidates, tt.cfg.TopP)
-			}
-			if tt.cfg.MinP > 0 {
-				candidates = minP(scores, candidates, tt.cfg.MinP)
-			}
-
-			var wantKept, gotKept []int
-			for id, p := range want {
-				if p > 0 {
-					wantKept = append(wantKept, id)
+				s := New(c.cfg, 0)
+				scores := s.load(logits)
+				for i := range scores {
+					scores[i] /= c.cfg.Temperature
 				}
-			}
-			for _, id := range candidates {
-				gotKept = append(gotKept, int(id))
-			}
-			slices.Sort(gotKept)
-			if !slices.Equal(gotKept, wantKept) {
-				t.Errorf("kept %d ids, want %d\ngot  %v\nwant %v", len(gotKept), len(wantKept), head(gotKept), head(wantKept))
-			}
-		})
+				candidates := s.finite(scores)
+				if c.cfg.TopK > 0 {
+					candidates = s.topK(scores, candidates, c.cfg.TopK)
+				}
+				if c.cfg.TopP < 1 {
+					candidates = s.topP(scores, candidates, c.cfg.TopP)
+				}
+				if c.cfg.MinP > 0 {
+					candidates = minP(scores, candidates, c.cfg.MinP)
+				}
+
+				var wantKept, gotKept []int
+				for id, p := range want {
+					if p > 0 {
+						wantKept = append(wantKept, id)
+					}
+				}
+				for _, id := range candidates {
+					gotKept = append(gotKept, int(id))
+				}
+				slices.Sort(gotKept)
+				if !slices.Equal(gotKept, wantKept) {
+					t.Errorf("kept %d ids, want %d\ngot  %v\nwant %v", len(gotKept), len(wantKept), head(gotKept), head(wantKept))
+				}
+			})
+		}
 	}
 }
 

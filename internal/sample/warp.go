@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"container/heap"
 	"slices"
 )
 
@@ -12,72 +13,146 @@ import (
 // topK keeps the ids whose score is at least the k-th highest. Like
 // transformers, which removes scores below that threshold, it keeps every
 // id tied with the k-th, so more than k ids can remain.
-func topK(scores []float64, candidates []int32, k int) []int32 {
+func (s *Sampler) topK(scores []float64, candidates []int32, k int) []int32 {
 	if k >= len(candidates) {
 		return candidates
 	}
 
-	selectTop(scores, candidates, k)
-	threshold := scores[candidates[0]]
-	for _, id := range candidates[1:k] {
-		threshold = min(threshold, scores[id])
+	// A min-heap of the k highest scores seen; its root is the k-th.
+	h := minHeap(s.heap[:0])
+	for _, id := range candidates {
+		v := scores[id]
+		switch {
+		case len(h) < k:
+			h = append(h, v)
+			if len(h) == k {
+				heap.Init(&h)
+			}
+		case v > h[0]:
+			h[0] = v
+			heap.Fix(&h, 0)
+		}
 	}
+	s.heap = h
+	threshold := h[0]
 
-	kept := k
-	for i := k; i < len(candidates); i++ {
-		if scores[candidates[i]] >= threshold {
-			candidates[kept], candidates[i] = candidates[i], candidates[kept]
+	kept := 0
+	for _, id := range candidates {
+		if scores[id] >= threshold {
+			candidates[kept] = id
 			kept++
 		}
 	}
 	return candidates[:kept]
 }
 
+// minHeap is a container/heap min-heap of scores.
+type minHeap []float64
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(float64)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	v := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return v
+}
+
+// Top-p groups scores into buckets by their distance below the top score,
+// bucketScale buckets per nat, so that only the bucket where the
+// cumulative probability crosses p needs sorting. Scores more than
+// bucketCount/bucketScale nats below the top, with probability below e^-64
+// of the top's, share the last bucket.
+const (
+	bucketScale = 16
+	bucketCount = 64 * bucketScale
+)
+
+// bucketOf returns the bucket of a score given the top score.
+func bucketOf(score, top float64) int {
+	d := (top - score) * bucketScale
+	if d < bucketCount-1 {
+		return int(d)
+	}
+	if score == top {
+		// Both +Inf: the difference is NaN.
+		return 0
+	}
+	return bucketCount - 1
+}
+
 // topP keeps the smallest set of highest-probability ids whose total
 // probability is at least p, and always at least one id. Transformers sorts
 // ascending and removes an id when the cumulative probability up to and
 // including it is at most 1-p. That is the same rule: an id is kept exactly
-// when the ids before it in descending order hold less than p.
-// Among equal scores the higher id comes first in descending order, as in
-// torch's stable ascending sort, so the lower id is removed first.
-//
-// Rather than sorting the whole vocabulary, it sorts the top m ids and
-// grows m fourfold until they reach p, which for a peaked distribution
-// costs one linear pass.
-func topP(scores []float64, candidates []int32, p float64) []int32 {
+// when the ids before it in descending order hold less than p. Among equal
+// scores the higher id comes first in descending order, as in torch's
+// stable ascending sort, so the lower id is removed first.
+func (s *Sampler) topP(scores []float64, candidates []int32, p float64) []int32 {
 	top := maxScore(scores, candidates)
+	var mass [bucketCount]float64
 	total := 0.0
 	for _, id := range candidates {
-		total += weight(scores[id], top)
+		w := weight(scores[id], top)
+		mass[bucketOf(scores[id], top)] += w
+		total += w
 	}
 	target := p * total
 
-	m := min(64, len(candidates))
-	for {
-		selectTop(scores, candidates, m)
-		head := candidates[:m]
-		slices.SortFunc(head, func(a, b int32) int {
-			switch {
-			case a == b:
-				return 0
-			case before(scores, a, b):
-				return -1
-			}
-			return 1
-		})
-
-		cumulative := 0.0
-		for i, id := range head {
-			if cumulative >= target {
-				return candidates[:i]
-			}
-			cumulative += weight(scores[id], top)
+	// The boundary is the first bucket that brings the cumulative
+	// probability to the target. Buckets before it are kept whole and
+	// buckets after it are removed.
+	cumulative := 0.0
+	boundary := -1
+	for b, m := range mass {
+		if cumulative+m >= target {
+			boundary = b
+			break
 		}
-		if m == len(candidates) {
-			return candidates
-		}
-		m = min(4*m, len(candidates))
+		cumulative += m
 	}
+	if boundary < 0 {
+		// Rounding left the sum of all buckets below the target.
+		return candidates
+	}
+
+	// Move the ids of earlier buckets to the front, then the boundary's.
+	kept := 0
+	for i, id := range candidates {
+		if bucketOf(scores[id], top) < boundary {
+			candidates[kept], candidates[i] = id, candidates[kept]
+			kept++
+		}
+	}
+	edge := kept
+	for i := kept; i < len(candidates); i++ {
+		if id := candidates[i]; bucketOf(scores[id], top) == boundary {
+			candidates[edge], candidates[i] = id, candidates[edge]
+			edge++
+		}
+	}
+
+	// Walk the boundary bucket in descending order.
+	inBucket := candidates[kept:edge]
+	slices.SortFunc(inBucket, func(a, b int32) int {
+		switch {
+		case a == b:
+			return 0
+		case before(scores, a, b):
+			return -1
+		}
+		return 1
+	})
+	for _, id := range inBucket {
+		if kept > 0 && cumulative >= target {
+			break
+		}
+		cumulative += weight(scores[id], top)
+		kept++
+	}
+	return candidates[:kept]
 }
 
 // minP keeps the ids whose probability is at least p times the highest
@@ -104,54 +179,4 @@ func before(scores []float64, a, b int32) bool {
 		return sa > sb
 	}
 	return a > b
-}
-
-// selectTop reorders ids so that its first k entries are the k that come
-// first in the order of before, in no particular order among themselves.
-// It is a quickselect with a median-of-three pivot, linear on average.
-func selectTop(scores []float64, ids []int32, k int) {
-	if k <= 0 || k >= len(ids) {
-		return
-	}
-
-	lo, hi := 0, len(ids)-1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if before(scores, ids[mid], ids[lo]) {
-			ids[mid], ids[lo] = ids[lo], ids[mid]
-		}
-		if before(scores, ids[hi], ids[lo]) {
-			ids[hi], ids[lo] = ids[lo], ids[hi]
-		}
-		if before(scores, ids[hi], ids[mid]) {
-			ids[hi], ids[mid] = ids[mid], ids[hi]
-		}
-		pivot := ids[mid]
-
-		// Hoare partition: afterwards ids[lo..j] do not come after the
-		// pivot and ids[i..hi] do not come before it.
-		i, j := lo, hi
-		for i <= j {
-			for before(scores, ids[i], pivot) {
-				i++
-			}
-			for before(scores, pivot, ids[j]) {
-				j--
-			}
-			if i <= j {
-				ids[i], ids[j] = ids[j], ids[i]
-				i++
-				j--
-			}
-		}
-
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return
-		}
-	}
 }

@@ -28,7 +28,7 @@ func (p byteLevelPre) appendWords(dst []string, s string, _ int) []string {
 	return byteLevelScanner.appendMatches(dst, s)
 }
 
-// splitBehavior is what a Split pre-tokenizer does with its matches.
+// splitBehavior is the treatment of the matches of a Split pre-tokenizer.
 type splitBehavior int
 
 const (

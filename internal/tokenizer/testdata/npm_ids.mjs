@@ -9,8 +9,8 @@ import { readFileSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkg = join(here, "../../../tools/parity/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs");
+const scriptDir = dirname(fileURLToPath(import.meta.url));
+const pkg = join(scriptDir, "../../../tools/parity/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs");
 const { Tokenizer } = await import(pkg);
 
 const [dir, textsPath, ...flags] = process.argv.slice(2);

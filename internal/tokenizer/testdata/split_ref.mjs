@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const pkg = join(here, "../../../tools/parity/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs");
+const scriptDir = dirname(fileURLToPath(import.meta.url));
+const pkg = join(scriptDir, "../../../tools/parity/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs");
 const { SplitPreTokenizer, ByteLevelPreTokenizer } = await import(pkg);
 
 const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
