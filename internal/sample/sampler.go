@@ -2,16 +2,17 @@
 // model's logits and decides when a sequence ends.
 //
 // A Sampler applies the logits processors of Hugging Face transformers in
-// the order transformers applies them: the repetition penalty, then, when
-// sampling, temperature, top-k, top-p and min-p, and draws from the
-// softmax of what is left. A Stopper ends a sequence on a stop token, a
+// the order that transformers 4.41 and later apply them: the repetition
+// penalty, then, when sampling, temperature, top-k, top-p and min-p. It
+// draws from the softmax of what is left. A Stopper ends a sequence on a stop token, a
 // stop string or max_new_tokens. ReadPrompts reads the inputs of
 // `ipo sample` from JSON, JSON Lines or Parquet files.
 //
 // Typical use, one Sampler and one Stopper per sequence:
 //
+//	decode := func(ids []int) string { return tok.Decode(ids, true) }
 //	s := sample.New(cfg, uint64(i))
-//	stop := sample.NewStopper(eosIDs, stopStrings, maxNew, tok.Decode)
+//	stop := sample.NewStopper(eosIDs, stopStrings, maxNew, decode)
 //	for {
 //		id := s.Next(logits, history)
 //		history = append(history, id)

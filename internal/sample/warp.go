@@ -18,7 +18,7 @@ func (s *Sampler) topK(scores []float64, candidates []int32, k int) []int32 {
 		return candidates
 	}
 
-	// A min-heap of the k highest scores seen; its root is the k-th.
+	// A min-heap of the k highest scores seen. Its root is the k-th.
 	h := minHeap(s.heap[:0])
 	for _, id := range candidates {
 		v := scores[id]
