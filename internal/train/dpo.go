@@ -1,8 +1,9 @@
 // Package train holds the parts of preference and supervised fine-tuning
-// that do not depend on the model: the DPO losses and their gradients with
-// respect to the policy's sequence log-probs, the SFT loss over completion
-// tokens, AdamW, learning-rate schedules, gradient clipping, the metrics
-// log, resumable checkpoints and the DPO/SFT configuration.
+// that do not depend on the model. These are the DPO losses and their
+// gradients with respect to the policy's sequence log-probs, the SFT loss
+// over completion tokens, AdamW, learning-rate schedules, gradient
+// clipping, the metrics log, resumable checkpoints and the DPO and SFT
+// configuration.
 //
 // A training step with a model that supplies log-probs and their backward
 // pass reads:
@@ -42,8 +43,9 @@ type DPOLoss struct {
 	// Beta is the inverse temperature β (TRL default 0.1). For IPO it is the
 	// regulariser τ.
 	Beta float64
-	// LabelSmoothing is the probability ε that a preference label is
-	// flipped, used by sigmoid (conservative DPO) and robust; in [0, 0.5).
+	// LabelSmoothing is the probability ε, in [0, 0.5), that a preference
+	// label is flipped. Only the sigmoid (conservative DPO) and robust
+	// losses use it.
 	LabelSmoothing float64
 }
 

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -79,9 +80,9 @@ func TestAdamWAgainstTorch(t *testing.T) {
 		}
 		state := opt.State()
 		for _, name := range []string{"a", "b"} {
-			compareFloat32(t, "step "+string(rune('0'+step))+" param "+name, s.Params[name], params[name], rel)
-			compareFloat32(t, "step "+string(rune('0'+step))+" exp_avg "+name, s.ExpAvg[name], state.ExpAvg[name], rel)
-			compareFloat32(t, "step "+string(rune('0'+step))+" exp_avg_sq "+name, s.ExpAvgSq[name], state.ExpAvgSq[name], rel)
+			compareFloat32(t, fmt.Sprintf("step %d param %s", step, name), s.Params[name], params[name], rel)
+			compareFloat32(t, fmt.Sprintf("step %d exp_avg %s", step, name), s.ExpAvg[name], state.ExpAvg[name], rel)
+			compareFloat32(t, fmt.Sprintf("step %d exp_avg_sq %s", step, name), s.ExpAvgSq[name], state.ExpAvgSq[name], rel)
 		}
 	}
 	if got := opt.Steps(); got != int64(len(ref.Steps)) {

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -119,6 +120,9 @@ func (s State) CheckConfig(cfg any, ignore ...string) error {
 func describe(v any, present bool) string {
 	if !present {
 		return "(unset)"
+	}
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
 	js, err := json.Marshal(v)
 	if err != nil {

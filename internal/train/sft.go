@@ -5,7 +5,7 @@ import "fmt"
 // SFTLoss accumulates the negative log-likelihood of the completion tokens
 // of one optimizer step. The loss is the mean over every counted token of
 // the step, across sequences and micro-batches, as Hugging Face's Trainer
-// computes it when it knows the number of items in the batch. So a long
+// computes it when it is given the number of items in the batch. So a long
 // completion weighs more than a short one.
 type SFTLoss struct {
 	NLL    float64 // sum of -log p over counted tokens

@@ -1,9 +1,9 @@
 """Write dpo_reference.json: DPO losses, gradients and metrics from torch.
 
 Each loss is written out in torch from its definition in TRL's
-DPOTrainer.dpo_loss (TRL does not need to be installed), evaluated in
-float64 with autograd on a fixed batch of sequence log-probs, for every loss
-type and several beta and label-smoothing values. The Go tests in
+DPOTrainer.dpo_loss, so TRL does not need to be installed. The script
+evaluates it in float64 with autograd on a fixed batch of sequence log-probs,
+for every loss type and several beta and label-smoothing values. The Go tests in
 internal/train compare against this file.
 
 Run: /usr/bin/python3 dpo_reference.py  (torch 1.13, Debian python3-torch)
