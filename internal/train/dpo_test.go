@@ -257,3 +257,33 @@ func TestSFTLossOverCompletion(t *testing.T) {
 		t.Errorf("empty mean: want 0, got %v", got)
 	}
 }
+
+func TestSequenceLogp(t *testing.T) {
+	logps := []float64{-5, -1, -2, -3}
+	mask := []bool{false, true, true, true}
+	tests := []struct {
+		normalize      bool
+		wantLogp, want float64
+	}{
+		{false, -6, 1},
+		{true, -2, 1.0 / 3},
+	}
+	for _, tt := range tests {
+		logp, grad, err := SequenceLogp(logps, mask, tt.normalize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logp != tt.wantLogp {
+			t.Errorf("normalize %v: log-prob want %v, got %v", tt.normalize, tt.wantLogp, logp)
+		}
+		if grad != tt.want {
+			t.Errorf("normalize %v: token gradient want %v, got %v", tt.normalize, tt.want, grad)
+		}
+	}
+	if _, _, err := SequenceLogp(logps, make([]bool, 4), false); err == nil {
+		t.Error("empty completion: want an error, got nil")
+	}
+	if _, _, err := SequenceLogp(logps, mask[:2], false); err == nil {
+		t.Error("mismatched mask: want an error, got nil")
+	}
+}
