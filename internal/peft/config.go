@@ -341,6 +341,7 @@ func checkUnsupported(raw map[string]json.RawMessage) error {
 		{"rank_pattern", "{}", "per-module ranks are not supported"},
 		{"alpha_pattern", "{}", "per-module alphas are not supported"},
 		{"layer_replication", "null", "layer replication is not supported"},
+		{"exclude_modules", "null", "excluding modules from the targets is not supported"},
 		{"use_qalora", "false", "QA-LoRA is not supported"},
 		{"trainable_token_indices", "null", "trainable tokens are not supported"},
 		{"target_parameters", "null", "parameter targets are not supported"},
