@@ -57,6 +57,9 @@ func (t *Tokenizer) EscapeSpecial(s string) string {
 		}
 		_, w := utf8.DecodeRuneInString(s[i:])
 		b.WriteString(s[i : i+w])
+		for next < len(starts) && starts[next] < i {
+			next++
+		}
 		if next < len(starts) && starts[next] == i {
 			b.WriteRune(Guard)
 			next++
