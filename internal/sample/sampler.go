@@ -73,14 +73,32 @@ func (s *Sampler) Next(logits []float32, history []int) int {
 		return -1
 	}
 
-	scores := s.load(logits)
-	if p := s.cfg.RepetitionPenalty; p > 0 && p != 1 && !math.IsInf(p, 0) {
-		penalize(scores, logits, history, p)
-	}
+	scores := s.process(logits, history)
 	if !s.cfg.DoSample {
 		return argmax(scores)
 	}
 
+	candidates := s.warp(scores)
+	if len(candidates) == 0 {
+		return argmax(scores)
+	}
+	return s.draw(scores, candidates)
+}
+
+// process returns the logits as float64 scores with the repetition
+// penalty applied, the step that greedy decoding shares with sampling.
+func (s *Sampler) process(logits []float32, history []int) []float64 {
+	scores := s.load(logits)
+	if p := s.cfg.RepetitionPenalty; p > 0 && p != 1 && !math.IsInf(p, 0) {
+		penalize(scores, logits, history, p)
+	}
+	return scores
+}
+
+// warp divides scores by the temperature and returns the ids that top-k,
+// top-p and min-p keep, in that order. It returns no ids when no score is
+// finite.
+func (s *Sampler) warp(scores []float64) []int32 {
 	if t := s.cfg.Temperature; t > 0 && t != 1 && !math.IsInf(t, 0) {
 		for i := range scores {
 			scores[i] /= t
@@ -89,7 +107,7 @@ func (s *Sampler) Next(logits []float32, history []int) int {
 
 	candidates := s.finite(scores)
 	if len(candidates) == 0 {
-		return argmax(scores)
+		return candidates
 	}
 	if k := s.cfg.TopK; k > 0 {
 		candidates = s.topK(scores, candidates, k)
@@ -100,8 +118,7 @@ func (s *Sampler) Next(logits []float32, history []int) int {
 	if m := s.cfg.MinP; m > 0 && m <= 1 {
 		candidates = minP(scores, candidates, m)
 	}
-
-	return s.draw(scores, candidates)
+	return candidates
 }
 
 // load copies logits into the float64 scratch buffer.

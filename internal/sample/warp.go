@@ -88,8 +88,10 @@ func bucketOf(score, top float64) int {
 // ascending and removes an id when the cumulative probability up to and
 // including it is at most 1-p. That is the same rule: an id is kept exactly
 // when the ids before it in descending order hold less than p. Among equal
-// scores the higher id comes first in descending order, as in torch's
-// stable ascending sort, so the lower id is removed first.
+// scores the lower id comes first in descending order, as in torch.argmax,
+// so the higher id is removed first. Transformers sorts with torch.sort,
+// whose order among equal values is unspecified for more than 16 values
+// (torch 1.13), so no fixed rule can match it on ties.
 func (s *Sampler) topP(scores []float64, candidates []int32, p float64) []int32 {
 	top := maxScore(scores, candidates)
 	var mass [bucketCount]float64
@@ -172,11 +174,11 @@ func minP(scores []float64, candidates []int32, p float64) []int32 {
 }
 
 // before reports whether id a comes before id b in descending score order,
-// the higher id first on equal scores. It is a strict total order.
+// the lower id first on equal scores. It is a strict total order.
 func before(scores []float64, a, b int32) bool {
 	sa, sb := scores[a], scores[b]
 	if sa != sb {
 		return sa > sb
 	}
-	return a > b
+	return a < b
 }
