@@ -52,6 +52,7 @@ func TestDataPlanCoversEachEpoch(t *testing.T) {
 		sizes = append(sizes, s)
 		epoch, pos = nextEpoch, nextPos
 	}
+
 	// Per epoch: 3+3, then 3+1 (the last micro-batch is short).
 	if diff := cmp.Diff([][]int{{3, 3}, {3, 1}, {3, 3}, {3, 1}}, sizes); diff != "" {
 		t.Errorf("micro-batch sizes (-want +got):\n%s", diff)
@@ -64,6 +65,7 @@ func TestDataPlanCoversEachEpoch(t *testing.T) {
 	if epoch != 2 || pos != 0 {
 		t.Errorf("after 4 steps: want epoch 2 position 0, got epoch %d position %d", epoch, pos)
 	}
+
 	if slices.Equal(plan.Order(0), plan.Order(1)) {
 		t.Error("epoch orders: want different permutations, got equal")
 	}
