@@ -3,6 +3,7 @@ package sample
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"ipo/internal/llama"
 )
@@ -68,4 +69,29 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--repetition-penalty is %g; it must be a finite number > 0, where 1 turns it off", c.RepetitionPenalty)
 	}
 	return nil
+}
+
+// StopIDs returns the end-of-sequence ids of generation_config.json together
+// with extra ids, such as the tokenizer's EOS token, sorted and without
+// repeats. Negative ids are dropped.
+func StopIDs(g llama.GenerationConfig, extra ...int) []int {
+	var ids []int
+	for _, id := range append(slices.Clone(g.EOSTokenIDs), extra...) {
+		if id >= 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// MaxNewTokens returns how many tokens generation_config.json lets
+// generation add after a prompt of promptTokens tokens, as transformers
+// does: max_new_tokens when the file sets it, otherwise max_length (20 by
+// default) less the prompt length, but not below 0.
+func MaxNewTokens(g llama.GenerationConfig, promptTokens int) int {
+	if g.MaxNewTokens > 0 {
+		return g.MaxNewTokens
+	}
+	return max(0, g.MaxLength-promptTokens)
 }

@@ -263,3 +263,54 @@ func TestFromGeneration(t *testing.T) {
 		t.Errorf("FromGeneration of an empty file (-want +got):\n%s", diff)
 	}
 }
+
+func TestStopIDs(t *testing.T) {
+	tests := []struct {
+		name  string
+		json  string
+		extra []int
+		want  []int
+	}{
+		{"list and tokenizer", `{"eos_token_id": [151645, 151643]}`, []int{151645}, []int{151643, 151645}},
+		{"single id", `{"eos_token_id": 2}`, nil, []int{2}},
+		{"tokenizer only", `{}`, []int{0}, []int{0}},
+		{"negative dropped", `{"eos_token_id": 2}`, []int{-1}, []int{2}},
+		{"none", `{}`, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gen, err := llama.ParseGenerationConfig([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := StopIDs(gen, tt.extra...); !slices.Equal(got, tt.want) {
+				t.Errorf("StopIDs = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMaxNewTokens(t *testing.T) {
+	tests := []struct {
+		name   string
+		json   string
+		prompt int
+		want   int
+	}{
+		{"max_new_tokens set", `{"max_new_tokens": 256, "max_length": 30}`, 100, 256},
+		{"default max_length 20", `{}`, 5, 15},
+		{"max_length from file", `{"max_length": 4096}`, 96, 4000},
+		{"prompt longer than max_length", `{}`, 25, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gen, err := llama.ParseGenerationConfig([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := MaxNewTokens(gen, tt.prompt); got != tt.want {
+				t.Errorf("MaxNewTokens(%d) = %d, want %d", tt.prompt, got, tt.want)
+			}
+		})
+	}
+}
