@@ -56,9 +56,9 @@ func FromGeneration(g llama.GenerationConfig) Config {
 func (c Config) Validate() error {
 	switch {
 	case math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) || c.Temperature < 0:
-		return fmt.Errorf("--temperature is %g; it must be a finite number > 0", c.Temperature)
+		return fmt.Errorf("--temperature is %g; it must be a finite number > 0 (0 is allowed only with greedy decoding)", c.Temperature)
 	case c.DoSample && c.Temperature == 0:
-		return fmt.Errorf("--temperature is 0, but sampling needs a temperature > 0; use greedy decoding (no --do-sample) for deterministic output")
+		return fmt.Errorf("--temperature is 0, but sampling needs a temperature > 0; turn sampling off for greedy decoding")
 	case c.TopK < 0:
 		return fmt.Errorf("--top-k is %d; it must be 0 (off) or more", c.TopK)
 	case !(c.TopP > 0 && c.TopP <= 1):
