@@ -64,7 +64,6 @@ type candidate struct {
 	rank, pos   int32
 	left, right int32
 	merged      int32
-	_           int32
 }
 
 // workspace holds the buffers of one word encoding, reused through a pool.
