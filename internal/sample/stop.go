@@ -59,8 +59,11 @@ type Stopper struct {
 // sequence ids (from generation_config.json and the tokenizer); empty stop
 // strings are ignored. maxNew is max_new_tokens, and 0 or less sets no
 // limit, leaving the caller to bound the length. decode turns token ids
-// into text.
+// into text. A nil decode gives empty text, so stop strings never match.
 func NewStopper(stopIDs []int, stopStrings []string, maxNew int, decode func([]int) string) *Stopper {
+	if decode == nil {
+		decode = func([]int) string { return "" }
+	}
 	s := &Stopper{stopIDs: slices.Clone(stopIDs), maxNew: maxNew, decode: decode}
 	for _, str := range stopStrings {
 		if str == "" {
@@ -120,7 +123,8 @@ func (s *Stopper) Text() string {
 
 // Tokens returns the pushed token ids, the stop token included, as Hugging
 // Face's generate returns them. Tokens generated after a stop string are
-// included too, because the stop string may end inside a token.
+// included too, because the stop string may end inside a token. The slice
+// belongs to the Stopper and changes on the next Push.
 func (s *Stopper) Tokens() []int {
 	return s.tokens
 }

@@ -283,3 +283,18 @@ func TestStopperNonExtendingDecoder(t *testing.T) {
 		t.Errorf("Text() = %q, want %q", got, want)
 	}
 }
+
+func TestStopperNilDecode(t *testing.T) {
+	s := NewStopper([]int{0}, []string{"a"}, 3, nil)
+	var done bool
+	var reason string
+	for _, id := range []int{5, 6, 7} {
+		done, reason = s.Push(id)
+	}
+	if !done || reason != ReasonLength {
+		t.Errorf("after 3 tokens: %v, %q; want true, %q", done, reason, ReasonLength)
+	}
+	if s.Text() != "" {
+		t.Errorf("Text() = %q, want empty", s.Text())
+	}
+}
