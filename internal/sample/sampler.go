@@ -4,11 +4,13 @@
 // A Sampler applies the logits processors of Hugging Face transformers in
 // the order that transformers 4.41 and later apply them: the repetition
 // penalty, then, when sampling, temperature, top-k, top-p and min-p. It
-// draws from the softmax of what is left. A Stopper ends a sequence on a stop token, a
-// stop string or max_new_tokens. ReadPrompts reads the inputs of
-// `ipo sample` from JSON, JSON Lines or Parquet files.
+// draws from the softmax of what is left. A Stopper ends a sequence on a
+// stop token, a stop string or max_new_tokens. ReadPrompts reads the
+// inputs of `ipo sample` from JSON, JSON Lines or Parquet files.
 //
-// Typical use, one Sampler and one Stopper per sequence:
+// Typical use, one Sampler and one Stopper per sequence, where i is the
+// sequence's fixed number in the run (such as prompt number times samples
+// per prompt plus sample number), never its slot in a batch:
 //
 //	decode := func(ids []int) string { return tok.Decode(ids, true) }
 //	s := sample.New(cfg, uint64(i))
@@ -32,10 +34,14 @@ import (
 
 // Sampler draws the next token of one sequence. Each Sampler owns a random
 // stream derived from (Config.Seed, sequence index) alone. So the tokens of
-// a sequence depend on its logits alone, not on the other sequences in its
-// batch, the batch size or the order in which samplers are called. A
-// Sampler is not safe for concurrent use, but different Samplers are
-// independent.
+// a sequence depend only on the seed, its index, its logits and its
+// history, not on the other sequences in its batch, the batch size or the
+// order in which samplers are called. A Sampler is not safe for concurrent
+// use, but different Samplers share nothing.
+//
+// NOTE: if batching changes the model's logits in the last bits, a draw
+// that falls within that distance of a bucket edge, or a greedy near-tie,
+// can still change with the batch size.
 type Sampler struct {
 	cfg Config
 	rng *rand.Rand

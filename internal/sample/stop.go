@@ -122,8 +122,8 @@ func (s *Stopper) Text() string {
 }
 
 // Tokens returns the pushed token ids, the stop token included, as Hugging
-// Face's generate returns them. Tokens generated after a stop string are
-// included too, because the stop string may end inside a token. The slice
+// Face's generate returns them. The token in which a stop string ends is
+// included too, although Text is cut before the stop string. The slice
 // belongs to the Stopper and changes on the next Push.
 func (s *Stopper) Tokens() []int {
 	return s.tokens
