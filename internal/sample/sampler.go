@@ -39,9 +39,10 @@ import (
 // order in which samplers are called. A Sampler is not safe for concurrent
 // use, but different Samplers share nothing.
 //
-// NOTE: if batching changes the model's logits in the last bits, a draw
-// that falls within that distance of a bucket edge, or a greedy near-tie,
-// can still change with the batch size.
+// NOTE: if batching changes the model's logits in the last bits, a greedy
+// near-tie, or a random number that falls that close to the cumulative
+// probability where one token gives way to the next, can still change the
+// token with the batch size.
 type Sampler struct {
 	cfg Config
 	rng *rand.Rand
