@@ -110,8 +110,9 @@ func run(runs int, only string, withNode bool, nodeBin string) error {
 	}
 	defer os.Remove(corpusFile)
 
-	fmt.Printf("corpus: %d texts, %.2f MB; %d runs, median; %s, GOMAXPROCS %d, %d CPUs\n\n",
+	fmt.Printf("corpus: %d texts, %.2f MB; %d runs, median; %s, GOMAXPROCS %d, %d CPUs\n",
 		len(entries), float64(size)/1e6, runs, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("date: %s; load average before the run: %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), loadAverage())
 	fmt.Println("| tokenizer | tokens | ipo s (CPU s) | ipo texts/s | ipo MB/s | HF JS s (CPU s) | HF JS texts/s | HF JS MB/s | ipo / HF JS, wall | ipo / HF JS, CPU | load s, ipo / HF JS | first run s, ipo / HF JS |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
@@ -148,6 +149,20 @@ func run(runs int, only string, withNode bool, nodeBin string) error {
 			g.load.Seconds(), n.LoadS, g.first.Seconds(), n.FirstS)
 	}
 	return nil
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages from
+// /proc/loadavg, or "unknown" where that file does not exist.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return "unknown"
+	}
+	return strings.Join(fields[:3], ", ")
 }
 
 // benchCorpus returns the parity corpus without the texts that are not
