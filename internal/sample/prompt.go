@@ -78,7 +78,7 @@ func ReadPrompts(path, field, idField string) ([]Prompt, error) {
 			return nil, err
 		}
 		if first, ok := seen[p.ID]; ok {
-			return nil, fmt.Errorf("%s: id %q repeats the id of %s; ids must be unique", p.Where, p.ID, first)
+			return nil, fmt.Errorf("%s: id %q repeats the id of %s; make the ids unique or choose another id field", p.Where, p.ID, first)
 		}
 		seen[p.ID] = p.Where
 
