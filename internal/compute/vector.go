@@ -14,16 +14,16 @@ const minParallelElements = 1 << 18
 const chunkElements = 1 << 15
 
 // Dot returns the dot product Σ x[i]·y[i] of two vectors of equal length.
-// It panics when the lengths differ. The result depends only on x and y:
-// the order of the sums is fixed by the length.
+// It panics when the lengths differ. On one machine the result depends only
+// on x and y, because the length fixes the order of the sums.
 func Dot(x, y []float32) float32 {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("compute: Dot lengths differ: len(x)=%d, len(y)=%d", len(x), len(y)))
 	}
 	sum, done := dotBody(x, y)
 	for i := done; i < len(x); i++ {
-		// The conversion rounds the product, so the compiler does not fuse
-		// it into an FMA on some targets only: dot2 must match bit for bit.
+		// The conversion rounds the product, which keeps the compiler from
+		// fusing it into an FMA here and not in dot2, which must match.
 		sum += float32(x[i] * y[i])
 	}
 	return sum
