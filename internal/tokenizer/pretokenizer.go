@@ -49,6 +49,9 @@ var splitBehaviors = map[string]splitBehavior{
 
 // splitPre is the Split pre-tokenizer with either a known regular
 // expression (scan) or a literal string (literal).
+// NOTE: the behaviors follow the Rust crate. The reference package treats
+// MergedWithPrevious, MergedWithNext and Contiguous as Isolated, and keeps
+// the matches of a String pattern under Removed.
 type splitPre struct {
 	scan     *scanner
 	literal  string
@@ -169,6 +172,8 @@ func (p digitsPre) appendWords(dst []string, s string, _ int) []string {
 // metaspacePre replaces spaces with the replacement character, prepends one
 // by the prepend scheme and, when split is set, cuts the text before each
 // replacement character.
+// NOTE: split follows the Rust crate; the reference package ignores it, which
+// gives other ids only where a merge would join across a cut.
 type metaspacePre struct {
 	replacement string
 	prepend     string // "always", "first" or "never"

@@ -5,8 +5,9 @@
 // It supports byte-pair-encoding models in both families in use: byte-level
 // BPE (GPT-2, Llama 3, Qwen2/3, SmolLM) and SentencePiece-style BPE with
 // byte fallback (Llama 2, Mistral, TinyLlama). The reference for every
-// behaviour is the npm package @huggingface/tokenizers 0.2.0; where it and
-// the Rust crate differ, a NOTE at the spot names the difference. A component or regex
+// behaviour is the npm package @huggingface/tokenizers 0.2.0, except where
+// it lacks a feature of the Rust crate; a NOTE at each spot where the two
+// differ says which one this package follows. A component or regex
 // pattern this package does not implement is rejected by Load with an error
 // that names it.
 //
