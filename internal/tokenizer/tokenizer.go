@@ -7,7 +7,7 @@
 // byte fallback (Llama 2, Mistral, TinyLlama). The reference for every
 // behaviour is the npm package @huggingface/tokenizers 0.2.0, except where
 // it lacks a feature of the Rust crate; a NOTE at each spot where the two
-// differ says which one this package follows. A component or regex
+// differ names the one this package follows. A component or regex
 // pattern this package does not implement is rejected by Load with an error
 // that names it.
 //
