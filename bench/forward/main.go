@@ -162,6 +162,7 @@ func main() {
 	}
 	page := fmt.Sprintf(pageTemplate, time.Now().UTC().Format("2006-01-02"), runtime.GOARCH, runtime.NumCPU(),
 		compute.Default().Name(), strings.Join(os.Args[1:], " "), *batchSize, *length, cfg.NumLayers, *runs, table)
+	page += keptSection(*out)
 	if err := os.WriteFile(*out, []byte(page), 0o644); err != nil {
 		fmt.Fprintf(os.Stderr, "forward: write results: %v\n", err)
 		os.Exit(1)
@@ -191,6 +192,24 @@ func measure(fn func() error, runs int, tokens float64) (wall, cpu float64, err 
 	slices.Sort(wallRates)
 	slices.Sort(cpuRates)
 	return wallRates[runs/2], cpuRates[runs/2], nil
+}
+
+// keptHeading starts the hand-written part of the results page, which a
+// new run keeps.
+const keptHeading = "\n## Comparison"
+
+// keptSection returns the part of the existing page at path from
+// keptHeading on, or "" when there is none.
+func keptSection(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	i := strings.Index(string(old), keptHeading)
+	if i < 0 {
+		return ""
+	}
+	return string(old[i:])
 }
 
 func parseThreads(list string) ([]int, error) {
@@ -234,9 +253,9 @@ float32 runs a batch of %d sequences of %d tokens through %d layers. Each
 cell is the median of %d timed runs after one warm-up: tokens per
 wall-clock second, and tokens per CPU second of the process (user plus
 system time), which other load on a shared machine distorts less.
-"Logits at the last
-position" sends only the last row of each sequence through the output
-head (the scoring case); "log-probs of every token" sends all rows, in
-chunks (the DPO and perplexity case).
+"Logits at the last position" sends only the last row of each sequence
+through the output head (the scoring case). "Log-probs of every token"
+sends all rows, one vocabulary slice at a time (the DPO and perplexity
+case).
 
 %s`
