@@ -40,7 +40,7 @@ type Config struct {
 	MLPBias bool
 
 	// SlidingWindow is the number of most recent positions (the query's
-	// own included) a query attends to; 0 means no window.
+	// own included) a query attends to. 0 means no window.
 	SlidingWindow int
 
 	BOSTokenID  *int
@@ -108,7 +108,7 @@ func (e *UnsupportedModelTypeError) Error() string {
 		e.ModelType, where, strings.Join(SupportedModelTypes, ", "))
 }
 
-// typeDefaults holds the defaults of one model_type's configuration class
+// typeDefaults contains the defaults of one model_type's configuration class
 // in Hugging Face transformers.
 type typeDefaults struct {
 	maxPositions int
