@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -81,8 +80,8 @@ func runScore(ctx context.Context, args []string, stdout io.Writer) error {
 type skippedRow struct{ where, reason string }
 
 // scoreItemsFromRows reads the scoring fields of each row. A row without a
-// prompt or response, or with an empty or non-UTF-8 response, is skipped
-// with the reason; two rows with one id are an error.
+// prompt or response, or with an empty or non-UTF-8 text, is skipped with
+// the reason. Two rows with one id are an error.
 func scoreItemsFromRows(rows []dataset.Row, idField, promptField, responseField, categoryField, category string) ([]scoreItem, []skippedRow, error) {
 	var items []scoreItem
 	var skipped []skippedRow
@@ -125,13 +124,4 @@ func scoreItemsFromRows(rows []dataset.Row, idField, promptField, responseField,
 		items = append(items, scoreItem{ID: id, Category: cat, Prompt: prompt, Response: response})
 	}
 	return items, skipped, nil
-}
-
-// quoteList formats names for messages.
-func quoteList(names []string) string {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = strconv.Quote(n)
-	}
-	return strings.Join(quoted, ", ")
 }

@@ -23,7 +23,7 @@ type Scorer struct {
 
 // Score returns the score of each input, in input order. Inputs are sorted
 // by length and cut into batches, so short rows are not padded to the
-// length of long ones; the scores do not depend on the batching.
+// length of long ones. The scores do not depend on the batching.
 func (s *Scorer) Score(inputs []Input) ([]Score, error) {
 	order := make([]int, len(inputs))
 	for i := range order {

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Tokenizer is what the judge needs from a tokenizer.
+// Tokenizer is the part of a tokenizer that the judge uses.
 type Tokenizer interface {
 	Vocabulary
 	// Encode matches the template's special tokens; data inside the text
@@ -40,7 +40,7 @@ type Preparer struct {
 	MaxLength        int
 }
 
-// cutMarker stands where the middle of a shortened text was removed.
+// cutMarker replaces the middle of a shortened text.
 const cutMarker = "\n[...]\n"
 
 // minKeptTokens is the size below which a text is not shortened further.
@@ -48,7 +48,7 @@ const minKeptTokens = 16
 
 // Prepare formats and tokenizes one response. When the input is longer
 // than MaxLength it removes tokens from the middle of the response, then
-// from the middle of the prompt; the judge question and the chat template
+// from the middle of the prompt. The judge question and the chat template
 // are never cut.
 func (p *Preparer) Prepare(category, prompt, response string) (Input, error) {
 	tokens, err := p.encode(category, prompt, response)

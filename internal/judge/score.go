@@ -15,7 +15,7 @@ type Score struct {
 	// PYes and PNo are the summed next-token probabilities of each set.
 	PYes float64 `json:"p_yes"`
 	PNo  float64 `json:"p_no"`
-	// Mass is PYes + PNo: how much of the distribution the answer words cover.
+	// Mass is PYes + PNo, the share of the distribution on the two words.
 	Mass float64 `json:"mass"`
 	// LogOdds is log P(Yes) - log P(No), which stays finite and ordered when
 	// both probabilities are tiny.
