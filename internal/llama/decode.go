@@ -19,7 +19,7 @@ func (m *Model) Prefill(c *KVCache, slot int, tokens []int) ([]float32, error) {
 		return nil, err
 	}
 	if c.lengths[slot] != 0 {
-		return nil, fmt.Errorf("prefill into KV cache slot %d: the slot holds %d positions; reset it first", slot, c.lengths[slot])
+		return nil, fmt.Errorf("prefill into KV cache slot %d: the slot contains %d positions, so reset it first", slot, c.lengths[slot])
 	}
 	batch := [][]int{tokens}
 	lay, err := m.newLayout(batch)

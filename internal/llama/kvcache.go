@@ -107,7 +107,7 @@ func (c *KVCache) checkSlot(slot, n int) error {
 		return fmt.Errorf("KV cache slot %d out of range [0, %d)", slot, c.slots)
 	}
 	if c.lengths[slot]+n > c.capacity {
-		return fmt.Errorf("KV cache slot %d holds %d positions and cannot take %d more: capacity is %d",
+		return fmt.Errorf("KV cache slot %d contains %d positions and cannot take %d more because its capacity is %d",
 			slot, c.lengths[slot], n, c.capacity)
 	}
 	return nil
