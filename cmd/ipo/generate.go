@@ -2,29 +2,160 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"ipo/internal/generate"
+	"ipo/internal/llama"
+	"ipo/internal/sample"
 )
 
 func init() {
-	commands["generate"] = command{summary: "continue a prompt with greedy decoding", run: runGenerate}
+	commands["generate"] = command{summary: "continue one prompt, streaming the text to stdout", run: runGenerate}
+}
+
+// defaultMaxNewTokens is the token limit when neither --max-new-tokens nor
+// generation_config.json's max_new_tokens sets one. Hugging Face's
+// max_length default of 20 is too short for judge verdicts and responses.
+const defaultMaxNewTokens = 256
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ", ") }
+
+func (l *stringList) Set(value string) error {
+	*l = append(*l, value)
+	return nil
+}
+
+// samplingFlags are the decoding flags shared by generate and sample.
+type samplingFlags struct {
+	temperature, topP, minP, repetitionPenalty *float64
+	topK                                       *int
+	seed                                       *uint64
+	greedy                                     *bool
+	stops                                      stringList
+	maxNew                                     *int
+	batchSize                                  *int
+	kvCacheMB                                  *int
+}
+
+// addSamplingFlags defines the decoding flags on fs. batchSize is the
+// default of --batch-size.
+func addSamplingFlags(fs *flag.FlagSet, batchSize int) *samplingFlags {
+	f := &samplingFlags{}
+	f.temperature = fs.Float64("temperature", 1, "divide the logits by this before sampling; 0 means greedy decoding (default from generation_config.json)")
+	f.topK = fs.Int("top-k", 50, "sample only from the k most likely tokens; 0 turns it off (default from generation_config.json)")
+	f.topP = fs.Float64("top-p", 1, "sample only from the most likely tokens whose probabilities sum to p; 1 turns it off (default from generation_config.json)")
+	f.minP = fs.Float64("min-p", 0, "drop tokens less likely than min-p times the most likely one; 0 turns it off (default from generation_config.json)")
+	f.repetitionPenalty = fs.Float64("repetition-penalty", 1, "divide the positive logits of tokens already in the sequence by this, multiply the negative ones; 1 turns it off (default from generation_config.json)")
+	f.seed = fs.Uint64("seed", 0, "random seed; the same seed and inputs give the same text at any --batch-size")
+	f.greedy = fs.Bool("greedy", false, "pick the most likely token at each step instead of sampling")
+	fs.Var(&f.stops, "stop", "stop string that ends a response, cut from the text (repeatable)")
+	f.maxNew = fs.Int("max-new-tokens", 0, fmt.Sprintf("most tokens to generate per response; 0 takes max_new_tokens from generation_config.json, else %d", defaultMaxNewTokens))
+	f.batchSize = fs.Int("batch-size", batchSize, "number of sequences decoded together")
+	f.kvCacheMB = fs.Int("kv-cache-mb", 4096, "memory limit of the KV cache in MiB")
+	return f
+}
+
+// config returns the sampling settings: generation_config.json's values,
+// with sampling turned on when sampleByDefault is set, then the flags given
+// on the command line. Setting --temperature above 0, --top-k, --top-p or
+// --min-p turns sampling on, and --temperature 0 or --greedy turns it off.
+func (f *samplingFlags) config(fs *flag.FlagSet, gen llama.GenerationConfig, sampleByDefault bool) (sample.Config, error) {
+	cfg := sample.FromGeneration(gen)
+	if sampleByDefault {
+		cfg.DoSample = true
+	}
+	cfg.Seed = *f.seed
+
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["top-k"] {
+		cfg.TopK, cfg.DoSample = *f.topK, true
+	}
+	if set["top-p"] {
+		cfg.TopP, cfg.DoSample = *f.topP, true
+	}
+	if set["min-p"] {
+		cfg.MinP, cfg.DoSample = *f.minP, true
+	}
+	if set["repetition-penalty"] {
+		cfg.RepetitionPenalty = *f.repetitionPenalty
+	}
+	if set["temperature"] {
+		cfg.Temperature = *f.temperature
+		cfg.DoSample = *f.temperature > 0
+	}
+	if *f.greedy {
+		cfg.DoSample = false
+	}
+	if err := cfg.Validate(); err != nil {
+		return sample.Config{}, err
+	}
+
+	if *f.batchSize < 1 {
+		return sample.Config{}, fmt.Errorf("--batch-size must be at least 1, got %d", *f.batchSize)
+	}
+	if *f.kvCacheMB < 1 {
+		return sample.Config{}, fmt.Errorf("--kv-cache-mb must be at least 1, got %d", *f.kvCacheMB)
+	}
+	if *f.maxNew < 0 {
+		return sample.Config{}, fmt.Errorf("--max-new-tokens must be 0 (from generation_config.json) or more, got %d", *f.maxNew)
+	}
+	return cfg, nil
+}
+
+// maxNewTokens returns --max-new-tokens, or generation_config.json's
+// max_new_tokens, or defaultMaxNewTokens.
+func (f *samplingFlags) maxNewTokens(gen llama.GenerationConfig) int {
+	switch {
+	case *f.maxNew > 0:
+		return *f.maxNew
+	case gen.MaxNewTokens > 0:
+		return gen.MaxNewTokens
+	}
+	return defaultMaxNewTokens
+}
+
+// options returns the generate.Options of the batch and cache flags.
+func (f *samplingFlags) options() generate.Options {
+	return generate.Options{BatchSize: *f.batchSize, CacheBytes: int64(*f.kvCacheMB) << 20}
+}
+
+// cacheAdvice adds to a KV cache size error the flags that fix it.
+func cacheAdvice(err error) error {
+	var sizeErr *llama.CacheSizeError
+	if errors.As(err, &sizeErr) {
+		return fmt.Errorf("%w: raise --kv-cache-mb to %d, or lower --batch-size or --max-new-tokens",
+			err, (sizeErr.Need+1<<20-1)>>20)
+	}
+	return err
+}
+
+// loadGeneration reads generation_config.json, or returns Hugging Face's
+// defaults when the model folder has none.
+func loadGeneration(dir string) (llama.GenerationConfig, error) {
+	gen, _, err := llama.LoadGenerationConfig(dir)
+	return gen, err
 }
 
 func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("generate", "--model DIR --prompt TEXT [--max-new-tokens N]")
+	fs := newFlagSet("generate", "--model DIR [--prompt TEXT] [--max-new-tokens N] [sampling flags]")
 	modelArg := fs.String("model", "", "model folder or Hugging Face id (required)")
 	prompt := fs.String("prompt", "", "prompt text; empty starts from BOS alone")
-	maxNew := fs.Int("max-new-tokens", 64, "number of tokens to generate at most")
 	chatTemplate := fs.String("chat-template", "none", "auto (the model's chat template, as a user message), none (raw prompt) or a template FILE")
+	flags := addSamplingFlags(fs, 1)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "model", *modelArg); err != nil {
 		return err
-	}
-	if *maxNew < 1 {
-		return fmt.Errorf("--max-new-tokens must be at least 1, got %d", *maxNew)
 	}
 
 	model, tok, dir, err := loadModel(ctx, *modelArg)
@@ -32,6 +163,14 @@ func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer model.Close()
+	gen, err := loadGeneration(dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := flags.config(fs, gen, false)
+	if err != nil {
+		return err
+	}
 
 	ids, err := encodePrompt(tok, dir, *chatTemplate, *prompt)
 	if err != nil {
@@ -41,15 +180,62 @@ func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("the prompt encodes to no tokens and the tokenizer adds no BOS; give --prompt")
 	}
 
-	stop := stopTokens(model, tok, dir)
+	maxNew := flags.maxNewTokens(gen)
+	decode := func(ids []int) string { return tok.Decode(ids, true) }
+	req := generate.Request{
+		Prompt:       ids,
+		MaxNewTokens: maxNew,
+		Sampler:      sample.New(cfg, 0),
+		Stopper:      sample.NewStopper(stopTokens(model, tok, dir), flags.stops, maxNew, decode),
+	}
+
+	stream := newTextStream(stdout, flags.stops)
+	opts := flags.options()
+	opts.OnToken = func(_, _ int, text string, done bool) { stream.update(text, done) }
 	start := time.Now()
-	out, err := model.Greedy(ids, *maxNew, stop)
+	results, err := generate.Run(ctx, model, []generate.Request{req}, opts)
 	if err != nil {
-		return err
+		return cacheAdvice(err)
 	}
 	elapsed := time.Since(start)
+	if stream.err != nil {
+		return fmt.Errorf("write output: %w", stream.err)
+	}
+	fmt.Fprintln(stdout)
 
-	fmt.Fprintln(stdout, tok.Decode(out, true))
-	fmt.Fprintf(errOutput(ctx), "generated %d tokens in %.2fs (%.1f tokens/s)\n", len(out), elapsed.Seconds(), float64(len(out))/elapsed.Seconds())
+	r := results[0]
+	fmt.Fprintf(errOutput(ctx), "generated %d tokens in %.2fs (%.1f tokens/s), finish reason %s\n",
+		len(r.Tokens), elapsed.Seconds(), float64(len(r.Tokens))/elapsed.Seconds(), r.FinishReason)
 	return nil
+}
+
+// textStream writes a growing text as it is generated. Until the text is
+// done it holds back the bytes that could start a stop string, because the
+// Stopper cuts a stop string from the text only once it is complete.
+type textStream struct {
+	w       io.Writer
+	hold    int // bytes held back: the longest stop string less one
+	written int
+	err     error
+}
+
+func newTextStream(w io.Writer, stops []string) *textStream {
+	hold := 0
+	for _, s := range stops {
+		hold = max(hold, len(s)-1)
+	}
+	return &textStream{w: w, hold: hold}
+}
+
+// update writes the part of text that is final and not yet written.
+func (s *textStream) update(text string, done bool) {
+	end := len(text)
+	if !done {
+		end -= s.hold
+	}
+	if end <= s.written || s.err != nil {
+		return
+	}
+	_, s.err = io.WriteString(s.w, text[s.written:end])
+	s.written = end
 }
