@@ -43,6 +43,13 @@ def texts():
     yield "line\u2028separator\u2029paragraph"
     yield "\ufeffbyte order mark"
     yield "\u0085next line"
+    yield "a\u0085b c\u0085 d"
+    yield "word\ufeff word \ufeff"
+    yield " \u00a0 \u2003 x"
+    yield " " * 1000 + "after a thousand spaces"
+    yield "\n" * 500 + "after newlines"
+    yield "trailing whitespace run \t \n \t "
+    yield "x \n\n y  \n z"
 
     # Emoji: single code points, skin tones, ZWJ families, flags, keycaps.
     yield "😀"
@@ -102,6 +109,8 @@ def texts():
 
     # Digit runs and numbers.
     yield "1234567890"
+    yield "9" * 5000
+    yield "12 345 6789 x1y22z333"
     yield "0" * 100
     yield "".join(str(i) for i in range(1000))
     yield "3.14159265358979323846"
@@ -141,6 +150,8 @@ def texts():
     yield "I'm you're he's they've we'll she'd don't"
     yield "I'M YOU'RE HE'S THEY'VE WE'LL SHE'D DON'T"
     yield "'s 't 're 've 'm 'll 'd"
+    yield "I'Ll We'Re It'S"
+    yield "ǅemal ǈ ǋ titlecase"
     yield "rock'n'roll o'clock"
     yield "curly ’s and ‘quoted’"
 
