@@ -6,9 +6,10 @@ import (
 
 // layerCache contains the activations of one decoder layer that its
 // backward needs. The training forward fills it for each layer in turn and
-// keeps only the layer inputs; the backward fills it again by recomputing
+// keeps only the layer inputs. The backward fills it again by recomputing
 // the layer, so activation memory is one layer's worth plus one
-// [rows × hidden] input per layer.
+// [rows × hidden] input per layer. The attention probabilities make one
+// layer's worth grow as heads × length² per sequence.
 type layerCache[T float] struct {
 	n1, r1       []T // input norm output [rows × hidden] and rstd [rows]
 	qRaw, kRaw   []T // q and k projections before the q/k norm

@@ -7,7 +7,7 @@ import (
 )
 
 // Differentiable kernels of the training pass. Each op has a forward and a
-// backward with the same argument order, as in llm.c: the backward takes
+// backward with the same argument order, as in llm.c. The backward takes
 // the gradient of the forward's output (dout) and adds into the gradients
 // of its inputs (dx, dA, ...), which callers clear first. The kernels are
 // generic over the element type so that the same code runs in float32 for
@@ -229,22 +229,26 @@ func (o ops[T]) rotate(x []T, positions []int, heads int, t ropeTable, sign T) {
 
 // swigluForward computes out = silu(gate)·up; all are [rows × dim].
 func (o ops[T]) swigluForward(out, gate, up []T, rows, dim int) {
-	for i := range rows * dim {
-		g := float64(gate[i])
-		out[i] = T(g/(1+math.Exp(-g))) * up[i]
-	}
+	parallelRows(rows, func(lo, hi int) {
+		for i := lo * dim; i < hi*dim; i++ {
+			g := float64(gate[i])
+			out[i] = T(g/(1+math.Exp(-g))) * up[i]
+		}
+	})
 }
 
 // swigluBackward adds the gradients of out = silu(gate)·up into dgate and
 // dup: silu'(g) = σ(g)·(1 + g·(1-σ(g))).
 func (o ops[T]) swigluBackward(dgate, dup, dout, gate, up []T, rows, dim int) {
-	for i := range rows * dim {
-		g := float64(gate[i])
-		sig := 1 / (1 + math.Exp(-g))
-		d := float64(dout[i])
-		dup[i] += T(d * g * sig)
-		dgate[i] += T(d * float64(up[i]) * sig * (1 + g*(1-sig)))
-	}
+	parallelRows(rows, func(lo, hi int) {
+		for i := lo * dim; i < hi*dim; i++ {
+			g := float64(gate[i])
+			sig := 1 / (1 + math.Exp(-g))
+			d := float64(dout[i])
+			dup[i] += T(d * g * sig)
+			dgate[i] += T(d * float64(up[i]) * sig * (1 + g*(1-sig)))
+		}
+	})
 }
 
 // attentionForward computes causal grouped-query attention for each

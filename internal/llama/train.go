@@ -182,10 +182,16 @@ func (p *pass[T]) forward(sequences int) {
 	}
 
 	p.logps = make([]float64, sequences)
+	rowLogps := make([]float64, headChunk)
 	p.headChunks(func(chunk []headTarget, logits, _, _ []T) {
 		vocab := cfg.VocabSize
+		parallelRows(len(chunk), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				rowLogps[i] = logSoftmaxGatherForward(logits[i*vocab:(i+1)*vocab], chunk[i].token)
+			}
+		})
 		for i, t := range chunk {
-			p.logps[t.seq] += logSoftmaxGatherForward(logits[i*vocab:(i+1)*vocab], t.token)
+			p.logps[t.seq] += rowLogps[i]
 		}
 	})
 }
@@ -225,9 +231,12 @@ func (p *pass[T]) backward(dlogp []float64, g [][numLinear]*loraPair[T]) {
 	dselected := make([]T, headChunk*h)
 	p.headChunks(func(chunk []headTarget, logits, selected, rstd []T) {
 		rows := len(chunk)
-		for i, t := range chunk {
-			logSoftmaxGatherBackward(dlogits[i*vocab:(i+1)*vocab], dlogp[t.seq], logits[i*vocab:(i+1)*vocab], t.token)
-		}
+		parallelRows(rows, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				t := chunk[i]
+				logSoftmaxGatherBackward(dlogits[i*vocab:(i+1)*vocab], dlogp[t.seq], logits[i*vocab:(i+1)*vocab], t.token)
+			}
+		})
 		clear(dnormed)
 		clear(dselected)
 		n.ops.linearBackward(dnormed, dlogits, nil, n.head, nil, rows, h, vocab)
