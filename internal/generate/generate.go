@@ -110,7 +110,7 @@ func Run(ctx context.Context, m *llama.Model, reqs []Request, opts Options) ([]R
 	}
 
 	s := &scheduler{model: m, cache: cache, reqs: reqs, opts: opts,
-		results: make([]Result, len(reqs)), slots: make([]*active, slots)}
+		results: make([]Result, len(reqs)), slots: make([]*active, slots), prefills: make([]int, slots)}
 	if err := s.run(ctx); err != nil {
 		return nil, err
 	}
@@ -153,6 +153,21 @@ type scheduler struct {
 	results []Result
 	slots   []*active // nil for a free slot
 	queued  int       // requests taken from the queue so far
+
+	// prefills counts the prefills of each slot, so that shared can tell
+	// whether its slot still contains its prompt.
+	prefills []int
+	shared   sharedPrompt
+}
+
+// sharedPrompt is the latest prefilled prompt, kept so that the next
+// request with the same prompt copies its keys and values instead of
+// running the prompt again.
+type sharedPrompt struct {
+	prompt  []int
+	slot    int
+	prefill int // prefills[slot] right after this prompt's prefill
+	logits  []float32
 }
 
 // run fills free slots, decodes one step for every occupied slot and
@@ -196,8 +211,7 @@ func (s *scheduler) fill() error {
 			s.queued++
 			r := s.reqs[index]
 
-			s.cache.Reset(slot)
-			logits, err := s.model.Prefill(s.cache, slot, r.Prompt)
+			logits, err := s.prefill(slot, r.Prompt)
 			if err != nil {
 				return fmt.Errorf("request %d: %w", index, err)
 			}
@@ -211,6 +225,32 @@ func (s *scheduler) fill() error {
 		}
 	}
 	return nil
+}
+
+// prefill stores the prompt's keys and values in slot and returns the
+// logits of its last token. It copies them from the slot of the previous
+// prompt when that prompt is the same and still in its slot, which gives
+// the same keys, values and logits as running the prompt again.
+func (s *scheduler) prefill(slot int, prompt []int) ([]float32, error) {
+	sh := s.shared
+	if sh.logits != nil && s.prefills[sh.slot] == sh.prefill && slices.Equal(sh.prompt, prompt) {
+		if err := s.cache.CopyPrefix(slot, sh.slot, len(prompt)); err != nil {
+			return nil, err
+		}
+		if slot != sh.slot {
+			s.prefills[slot]++
+		}
+		return sh.logits, nil
+	}
+
+	s.cache.Reset(slot)
+	s.prefills[slot]++
+	logits, err := s.model.Prefill(s.cache, slot, prompt)
+	if err != nil {
+		return nil, err
+	}
+	s.shared = sharedPrompt{prompt: prompt, slot: slot, prefill: s.prefills[slot], logits: logits}
+	return logits, nil
 }
 
 // step samples the next token of the sequence in slot from its logits and

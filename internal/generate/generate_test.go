@@ -37,15 +37,18 @@ func idText(ids []int) string {
 }
 
 // requests builds count requests with random prompts of different lengths
-// and limits, sampling with seed, each with sequence index equal to its
-// position.
+// and limits, each with sequence index equal to its position. Requests
+// come in threes that share a prompt, as `ipo sample --n 3` makes them.
 func requests(m *llama.Model, count int, cfg sample.Config) []Request {
 	rng := rand.New(rand.NewPCG(5, 6))
 	reqs := make([]Request, count)
+	var prompt []int
 	for i := range reqs {
-		prompt := make([]int, 1+rng.IntN(12))
-		for j := range prompt {
-			prompt[j] = rng.IntN(m.Config.VocabSize)
+		if i%3 == 0 {
+			prompt = make([]int, 1+rng.IntN(12))
+			for j := range prompt {
+				prompt[j] = rng.IntN(m.Config.VocabSize)
+			}
 		}
 		maxNew := 1 + rng.IntN(16)
 		reqs[i] = Request{

@@ -199,3 +199,44 @@ func TestDecodeBadInputErrors(t *testing.T) {
 		t.Errorf("Decode into a full slot: error %v, want one containing %q", err, "capacity is 4")
 	}
 }
+
+func TestCopyPrefixMatchesPrefill(t *testing.T) {
+	m := loadTestModel(t, "mistral_window_f16")
+	rng := rand.New(rand.NewPCG(8, 9))
+	prompt := randomTokens(rng, 9, m.Config.VocabSize)
+	c, err := m.NewKVCache(3, 16, 1<<30)
+	if err != nil {
+		t.Fatalf("NewKVCache: %v", err)
+	}
+	for _, slot := range []int{0, 1} {
+		if _, err := m.Prefill(c, slot, prompt); err != nil {
+			t.Fatalf("Prefill(slot %d): %v", slot, err)
+		}
+	}
+	// Slot 1 moves on, then slot 2 takes slot 1's prompt positions.
+	if _, err := m.Decode(c, []int{1}, []int{5}); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if err := c.CopyPrefix(2, 1, len(prompt)); err != nil {
+		t.Fatalf("CopyPrefix: %v", err)
+	}
+	if got := c.Len(2); got != len(prompt) {
+		t.Errorf("Len(2) after CopyPrefix = %d, want %d", got, len(prompt))
+	}
+
+	next := []int{7, 7}
+	got, err := m.Decode(c, []int{0, 2}, next)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if !slices.Equal(got[0], got[1]) {
+		t.Errorf("copied slot logits differ from prefilled slot by up to %.3g, want identical", maxAbsDiff(got[0], got[1]))
+	}
+
+	if err := c.CopyPrefix(0, 1, 20); err == nil || !strings.Contains(err.Error(), "contains 10") {
+		t.Errorf("CopyPrefix of 20 positions: error %v, want one naming the 10 positions the slot contains", err)
+	}
+	if err := c.CopyPrefix(3, 1, 1); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("CopyPrefix into slot 3: error %v, want out of range", err)
+	}
+}

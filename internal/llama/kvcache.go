@@ -112,3 +112,26 @@ func (c *KVCache) checkSlot(slot, n int) error {
 	}
 	return nil
 }
+
+// CopyPrefix replaces the contents of slot dst with the first n positions
+// of slot src, so that a prompt shared by several sequences is prefilled
+// once. The copied keys and values are those a prefill of the same tokens
+// into dst would store.
+func (c *KVCache) CopyPrefix(dst, src, n int) error {
+	for _, slot := range []int{dst, src} {
+		if slot < 0 || slot >= c.slots {
+			return fmt.Errorf("KV cache slot %d out of range [0, %d)", slot, c.slots)
+		}
+	}
+	if n < 0 || n > c.lengths[src] {
+		return fmt.Errorf("copy %d positions from KV cache slot %d, which contains %d", n, src, c.lengths[src])
+	}
+	if dst != src {
+		for i := range c.keys {
+			copy(c.slotRows(c.keys[i], dst)[:n*c.kvDim], c.slotRows(c.keys[i], src)[:n*c.kvDim])
+			copy(c.slotRows(c.values[i], dst)[:n*c.kvDim], c.slotRows(c.values[i], src)[:n*c.kvDim])
+		}
+	}
+	c.lengths[dst] = n
+	return nil
+}
