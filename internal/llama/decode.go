@@ -191,9 +191,13 @@ func (m *Model) cachedAttention(i int, c *KVCache, act *activations, slots, posi
 
 			out := act.ctx[r*qDim+head*headDim : r*qDim+(head+1)*headDim]
 			clear(out)
+			// A plain loop, because compute.Axpy costs an allocation per
+			// call and a head's row is short.
 			for j, p := range scores {
 				at := (first+j)*kvDim + offset
-				compute.Axpy(p, values[at:at+headDim], out)
+				for d, v := range values[at : at+headDim] {
+					out[d] += p * v
+				}
 			}
 		}
 	})
