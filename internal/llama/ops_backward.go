@@ -370,9 +370,19 @@ func logSoftmaxGatherForward[T float](logits []T, target int) float64 {
 // logSoftmaxGatherBackward overwrites dlogits [vocab] with the gradient of
 // dout·log softmax(logits)[target]: dout·(onehot(target) - softmax).
 func logSoftmaxGatherBackward[T float](dlogits []T, dout float64, logits []T, target int) {
-	lse := float64(logits[target]) - logSoftmaxGatherForward(logits, target)
+	m := math.Inf(-1)
+	for _, v := range logits {
+		m = max(m, float64(v))
+	}
+	var sum float64
 	for j, v := range logits {
-		dlogits[j] = T(-dout * math.Exp(float64(v)-lse))
+		e := math.Exp(float64(v) - m)
+		dlogits[j] = T(e)
+		sum += e
+	}
+	scale := -dout / sum
+	for j, e := range dlogits {
+		dlogits[j] = T(float64(e) * scale)
 	}
 	dlogits[target] += T(dout)
 }

@@ -3,6 +3,7 @@ package llama
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"ipo/internal/peft"
@@ -151,5 +152,54 @@ func TestMergeMatchesAdapterLogits(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTrainForwardRejectsBadInput(t *testing.T) {
+	m := loadTestModel(t, "llama_f32")
+	ad := testAdapter(t, m, 0)
+	other := loadTestModel(t, "llama_headdim_bias_f16")
+	wrongShape := testAdapter(t, other, 0)
+	tests := []struct {
+		name    string
+		ad      *peft.Adapter
+		batch   []TrainSequence
+		wantErr string
+	}{
+		{"targets length mismatch", ad, []TrainSequence{{Tokens: []int{1, 2, 3}, Targets: []bool{false, true}}}, "2 targets for 3 tokens"},
+		{"first token target", ad, []TrainSequence{{Tokens: []int{1, 2}, Targets: []bool{true, true}}}, "set Targets[0] to false"},
+		{"token out of range", ad, []TrainSequence{{Tokens: []int{1, 999}, Targets: []bool{false, true}}}, "token id 999 out of range"},
+		{"empty sequence", ad, []TrainSequence{{}}, "sequence 0 is empty"},
+		{"adapter of another model", wrongShape, trainBatch(), "want r×"},
+		{"nil adapter", nil, trainBatch(), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.TrainForward(tc.ad, tc.batch, nil)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("TrainForward: %v, want no error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("TrainForward error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestBackwardRejectsBadGradients(t *testing.T) {
+	m := loadTestModel(t, "llama_f32")
+	ad := testAdapter(t, m, 0)
+	pass, err := m.TrainForward(ad, trainBatch(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pass.Backward([]float64{1}, NewLoraGrads(ad)); err == nil || !strings.Contains(err.Error(), "1 log-prob gradients for 3 sequences") {
+		t.Errorf("Backward with 1 gradient: error %v, want one naming 1 gradient for 3 sequences", err)
+	}
+	if err := pass.Backward([]float64{1, 1, 1}, map[peft.Key]*peft.Lora{}); err == nil || !strings.Contains(err.Error(), "NewLoraGrads") {
+		t.Errorf("Backward with empty grads: error %v, want one pointing to NewLoraGrads", err)
 	}
 }
