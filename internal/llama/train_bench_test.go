@@ -37,15 +37,14 @@ func (r randomSource) Float32(name string, shape ...int) ([]float32, error) {
 
 // benchTrainModel returns a random model with SmolLM2-135M's layer shapes
 // (hidden 576, 9 heads, 3 KV heads, MLP 1536, vocab 49152, tied) and 4
-// layers, an r 16 all-linear adapter, and a batch of 4 sequences of 256
-// tokens whose last 128 tokens are targets.
+// layers. It also returns an r 16 all-linear adapter and a batch of 4
+// sequences of 256 tokens whose last 128 tokens are targets.
 func benchTrainModel(b *testing.B) (*Model, *peft.Adapter, []TrainSequence) {
 	cfg := Config{
 		ModelType: "llama", HiddenSize: 576, IntermediateSize: 1536, NumLayers: 4,
 		NumHeads: 9, NumKVHeads: 3, HeadDim: 64, VocabSize: 49152, MaxPositions: 8192,
 		RMSNormEps: 1e-5, RopeTheta: 100000, TieWordEmbeddings: true,
 	}
-	cfg.HeadDim = cfg.HiddenSize / cfg.NumHeads
 	m, err := New(cfg, randomSource{rng: rand.New(rand.NewPCG(1, 2))}, compute.Default())
 	if err != nil {
 		b.Fatal(err)
