@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -105,6 +108,9 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	if err := checkResumable(*out, cfg.Seed, *n); err != nil {
+		return err
+	}
 	w, err := resume.Open(*out, resume.Options{Key: resume.FieldKey("id")})
 	if err != nil {
 		return err
@@ -153,6 +159,27 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(errOutput(ctx), "sampled %d responses to %d prompts (%d already in %s, %d too long): %d tokens in %.1fs (%.1f tokens/s)\n",
 		len(reqs), len(todo), resumed, *out, unread-len(todo), tokens.Load(), elapsed.Seconds(), float64(tokens.Load())/elapsed.Seconds())
 	return nil
+}
+
+// checkResumable rejects an existing output file whose records were made
+// with another seed or number of responses, which a resume would mix with
+// the new ones.
+func checkResumable(path string, seed uint64, n int) error {
+	err := resume.Scan(path, func(lineNo int, line []byte) error {
+		var rec sampleRecord
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, lineNo, err)
+		}
+		if rec.Seed != seed || len(rec.Responses) != n {
+			return fmt.Errorf("%s:%d has %d responses with seed %d, but this run asks for --n %d and --seed %d: give the same values to resume, or another --out",
+				path, lineNo, len(rec.Responses), rec.Seed, n, seed)
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // sampleJob contains what every request of a sample run shares.

@@ -137,6 +137,11 @@ func TestSampleIndependentOfBatchAndResume(t *testing.T) {
 	if string(content) != outputs["1"] {
 		t.Errorf("resumed output:\n%s\nwant the output of one run:\n%s", content, outputs["1"])
 	}
+
+	code, _, errOut = run(t, "", append(args(resumed), "--seed", "12")...)
+	if code == 0 || !strings.Contains(errOut, "--seed 12") {
+		t.Errorf("resume with another seed: exit %d, stderr %q; want an error naming --seed", code, errOut)
+	}
 }
 
 func TestSampleChatMessages(t *testing.T) {
