@@ -161,7 +161,7 @@ func main() {
 		return
 	}
 	page := fmt.Sprintf(pageTemplate, time.Now().UTC().Format("2006-01-02"), runtime.GOARCH, runtime.NumCPU(),
-		compute.Default().Name(), strings.Join(os.Args[1:], " "), *batchSize, *length, cfg.NumLayers, *runs, table)
+		compute.Default().Name(), strings.TrimSpace("go run ./bench/forward "+strings.Join(os.Args[1:], " ")), *batchSize, *length, cfg.NumLayers, *runs, table)
 	page += keptSection(*out)
 	if err := os.WriteFile(*out, []byte(page), 0o644); err != nil {
 		fmt.Fprintf(os.Stderr, "forward: write results: %v\n", err)
@@ -245,7 +245,7 @@ const pageTemplate = `# Prefill throughput of the Llama forward pass
 
 Measured %s on %s with %d CPUs, compute backend %q, by
 
-    go run ./bench/forward %s
+    %s
 
 A random-weight model with SmolLM2-135M's shapes (hidden 576, 9 heads,
 3 KV heads, head_dim 64, MLP 1536, vocab 49152, tied embeddings) in
