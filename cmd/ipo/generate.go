@@ -49,11 +49,11 @@ type samplingFlags struct {
 // default of --batch-size.
 func addSamplingFlags(fs *flag.FlagSet, batchSize int) *samplingFlags {
 	f := &samplingFlags{}
-	f.temperature = fs.Float64("temperature", 1, "divide the logits by this before sampling; 0 means greedy decoding (default from generation_config.json)")
-	f.topK = fs.Int("top-k", 50, "sample only from the k most likely tokens; 0 turns it off (default from generation_config.json)")
-	f.topP = fs.Float64("top-p", 1, "sample only from the most likely tokens whose probabilities sum to p; 1 turns it off (default from generation_config.json)")
-	f.minP = fs.Float64("min-p", 0, "drop tokens less likely than min-p times the most likely one; 0 turns it off (default from generation_config.json)")
-	f.repetitionPenalty = fs.Float64("repetition-penalty", 1, "divide the positive logits of tokens already in the sequence by this, multiply the negative ones; 1 turns it off (default from generation_config.json)")
+	f.temperature = fs.Float64("temperature", 1, "divide the logits by this before sampling; 0 means greedy decoding; when not given, generation_config.json's value or this default")
+	f.topK = fs.Int("top-k", 50, "sample only from the k most likely tokens; 0 turns it off; when not given, generation_config.json's value or this default")
+	f.topP = fs.Float64("top-p", 1, "sample only from the most likely tokens whose probabilities sum to p; 1 turns it off; when not given, generation_config.json's value or this default")
+	f.minP = fs.Float64("min-p", 0, "drop tokens less likely than min-p times the most likely one; 0 turns it off; when not given, generation_config.json's value or this default")
+	f.repetitionPenalty = fs.Float64("repetition-penalty", 1, "divide the positive logits of tokens already in the sequence by this, multiply the negative ones; 1 turns it off; when not given, generation_config.json's value or this default")
 	f.seed = fs.Uint64("seed", 0, "random seed; the same seed and inputs give the same text at any --batch-size")
 	f.greedy = fs.Bool("greedy", false, "pick the most likely token at each step instead of sampling")
 	fs.Var(&f.stops, "stop", "stop string that ends a response, cut from the text (repeatable)")
