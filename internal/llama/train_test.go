@@ -86,22 +86,26 @@ func TestModelLoraGradFiniteDiff(t *testing.T) {
 // TestTrainForwardMatchesLogits checks that the training forward's
 // sequence log-probs, with B zero, equal those of the inference forward.
 func TestTrainForwardMatchesLogits(t *testing.T) {
-	m := loadTestModel(t, "llama_f32")
-	cfg := peft.DefaultLoraConfig()
-	ad, err := peft.New(cfg, m.AdapterDims(), rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch := trainBatch()
-	pass, err := m.TrainForward(ad, batch, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s, seq := range batch {
-		want := referenceSequenceLogp(t, m, seq)
-		if got := pass.LogProbs()[s]; math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
-			t.Errorf("sequence %d: training log-prob %.7g, want %.7g from Logits", s, got, want)
-		}
+	for _, name := range goldenNames(t) {
+		t.Run(name, func(t *testing.T) {
+			m := loadTestModel(t, name)
+			cfg := peft.DefaultLoraConfig()
+			ad, err := peft.New(cfg, m.AdapterDims(), rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := trainBatch()
+			pass, err := m.TrainForward(ad, batch, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, seq := range batch {
+				want := referenceSequenceLogp(t, m, seq)
+				if got := pass.LogProbs()[s]; math.Abs(got-want) > 1e-4*max(1, math.Abs(want)) {
+					t.Errorf("sequence %d: training log-prob %.7g, want %.7g from Logits", s, got, want)
+				}
+			}
+		})
 	}
 }
 
