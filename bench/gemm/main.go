@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"ipo/internal/compute"
@@ -100,6 +101,7 @@ type row struct {
 	shape   shape
 	gflops  []float64
 	best    []float64
+	cpus    float64 // CPU time per wall time at the largest thread count
 }
 
 func measure(backends []compute.Backend, threads []int, runs int) []row {
@@ -115,11 +117,12 @@ func measure(backends []compute.Backend, threads []int, runs int) []row {
 				backend.Gemm(false, true, s.m, s.n, s.k, 1, a, s.k, b, s.k, 0, c, s.n)
 			}
 			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-			medians, fastest := timeRuns(runs, threads, product)
+			medians, fastest, cpus := timeRuns(runs, threads, product)
 			for i := range threads {
 				r.gflops = append(r.gflops, flops/medians[i]/1e9)
 				r.best = append(r.best, flops/fastest[i]/1e9)
 			}
+			r.cpus = cpus[len(cpus)-1]
 			slog.Info("measured", "backend", r.backend, "shape", fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), "gflops", r.gflops)
 			table = append(table, r)
 		}
@@ -136,29 +139,49 @@ func randomSlice(n int, rng *rand.Rand) []float32 {
 }
 
 // timeRuns returns, for each thread count, the median and the shortest
-// duration of runs calls of fn after one warm-up call. The thread counts
-// alternate within each round, so a change in the load of a shared machine
-// affects them alike.
-func timeRuns(runs int, threads []int, fn func()) (medians, fastest []float64) {
+// duration of runs calls of fn after one warm-up call, and the CPU time the
+// process used per second of those calls. The thread counts alternate
+// within each round, so a change in the load of a shared machine affects
+// them alike.
+func timeRuns(runs int, threads []int, fn func()) (medians, fastest, cpus []float64) {
 	times := make([][]float64, len(threads))
+	wall := make([]float64, len(threads))
+	cpu := make([]float64, len(threads))
 	for round := -1; round < runs; round++ {
 		for i, t := range threads {
 			prev := compute.SetThreads(t)
+			cpuStart := processCPUSeconds()
 			start := time.Now()
 			fn()
 			elapsed := time.Since(start).Seconds()
+			cpuUsed := processCPUSeconds() - cpuStart
 			compute.SetThreads(prev)
 			if round >= 0 {
 				times[i] = append(times[i], elapsed)
+				wall[i] += elapsed
+				cpu[i] += cpuUsed
 			}
 		}
+	}
+	for i := range threads {
+		cpus = append(cpus, cpu[i]/wall[i])
 	}
 	for _, ts := range times {
 		slices.Sort(ts)
 		medians = append(medians, ts[len(ts)/2])
 		fastest = append(fastest, ts[0])
 	}
-	return medians, fastest
+	return medians, fastest, cpus
+}
+
+// processCPUSeconds returns the user and system CPU time of the process, or
+// 0 when getrusage fails.
+func processCPUSeconds() float64 {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
 }
 
 func render(table []row, threads []int, runs int, args, load string) string {
@@ -169,7 +192,10 @@ func render(table []row, threads []int, runs int, args, load string) string {
 	fmt.Fprintf(&sb, "median GFLOP/s of %d runs after one warm-up, with the best run in brackets;\n", runs)
 	fmt.Fprintf(&sb, "GFLOP/s = 2·m·n·k / time. Decode shapes (m ≤ %d) take the\n", compute.GemvMaxRows)
 	fmt.Fprintf(&sb, "gemv path; for them the GB/s column is the weight matrix B read per second\n")
-	fmt.Fprintf(&sb, "at the largest thread count, since decode is bound by memory bandwidth.\n\n")
+	fmt.Fprintf(&sb, "at the largest thread count, since decode is bound by memory bandwidth.\n")
+	fmt.Fprintf(&sb, "CPUs busy is the CPU time of the process per second of wall time during\n")
+	fmt.Fprintf(&sb, "the timed runs at the largest thread count: below that thread count, other\n")
+	fmt.Fprintf(&sb, "processes held the cores, and the column shows the share the kernels got.\n\n")
 	fmt.Fprintf(&sb, "- Command: `go run ./bench/gemm %s`\n", args)
 	fmt.Fprintf(&sb, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&sb, "- Machine: %s, %d logical CPUs, host %s\n", cpuModel(), runtime.NumCPU(), host)
@@ -180,17 +206,19 @@ func render(table []row, threads []int, runs int, args, load string) string {
 	for _, t := range threads {
 		fmt.Fprintf(&sb, " %d thread%s |", t, plural(t))
 	}
-	fmt.Fprintf(&sb, " GB/s of B |\n|---|---|--:|--:|--:|")
+	last := threads[len(threads)-1]
+	fmt.Fprintf(&sb, " CPUs busy at %d | GB/s of B |\n|---|---|--:|--:|--:|", last)
 	for range threads {
 		fmt.Fprintf(&sb, "--:|")
 	}
-	fmt.Fprintf(&sb, "--:|\n")
+	fmt.Fprintf(&sb, "--:|--:|\n")
 	for _, r := range table {
 		s := r.shape
 		fmt.Fprintf(&sb, "| %s | %s | %d | %d | %d |", r.backend, s.label, s.m, s.n, s.k)
 		for i, g := range r.gflops {
 			fmt.Fprintf(&sb, " %.1f (%.1f) |", g, r.best[i])
 		}
+		fmt.Fprintf(&sb, " %.2f |", r.cpus)
 		if s.m > compute.GemvMaxRows {
 			fmt.Fprintf(&sb, " |\n")
 			continue
