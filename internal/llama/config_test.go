@@ -239,3 +239,24 @@ func TestInverseFrequencies(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(baseConfig))
+	f.Add([]byte(`{"model_type": "llama", "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 5,
+		"num_attention_heads": 8, "vocab_size": 512, "rope_scaling": {"rope_type": "llama3", "factor": 8.0,
+		"low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}`))
+	f.Add([]byte(`{"model_type": "qwen3", "hidden_size": 1, "intermediate_size": 1, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 1, "head_dim": 0}`))
+	f.Add([]byte(`{"model_type": "mistral", "eos_token_id": [1, null], "sliding_window": -1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		if cfg.HeadDim <= 0 || cfg.HeadDim%2 != 0 || cfg.NumHeads%cfg.NumKVHeads != 0 || cfg.MaxPositions <= 0 {
+			t.Errorf("ParseConfig accepted an inconsistent config: %+v", cfg)
+		}
+		if cfg.RopeScaling != nil && cfg.RopeScaling.Factor <= 0 {
+			t.Errorf("ParseConfig accepted rope scaling factor %g", cfg.RopeScaling.Factor)
+		}
+	})
+}
