@@ -17,8 +17,8 @@ import (
 )
 
 func init() {
-	commands["bench rewardbench"] = command{summary: "benchmark the judge on RewardBench (official sections and score)", run: runBenchRewardBench}
-	commands["bench rmbench"] = command{summary: "benchmark the judge on RM-Bench (3x3 style matrix per domain)", run: runBenchRMBench}
+	commands["bench rewardbench"] = command{summary: "benchmark the judge on RewardBench (official sections and score)", run: runBenchRewardBench, resumable: true}
+	commands["bench rmbench"] = command{summary: "benchmark the judge on RM-Bench (3x3 style matrix per domain)", run: runBenchRMBench, resumable: true}
 }
 
 // benchFlags are the flags both benchmarks share.
@@ -87,27 +87,14 @@ func scoreResponses(ctx context.Context, js *judgeSetup, responses []bench.Respo
 	}
 
 	path := filepath.Join(out, "scores.jsonl")
-	w, err := resume.Open(path, resume.Options{Key: resume.FieldKey("id")})
-	if err != nil {
+	if _, err := scoreItems(ctx, js, items, path, label); err != nil {
 		return nil, nil, err
-	}
-	if w.Existing() > 0 {
-		slog.Info("resuming", "scores", path, "records", w.Existing())
-	}
-	_, truncated, err := scoreItems(ctx, js, items, w, label)
-	if closeErr := w.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if truncated > 0 {
-		slog.Info("responses shortened to fit --max-length", "count", truncated)
 	}
 
 	logOdds := map[bench.ResponseKey]float64{}
 	records := map[string]scoreRecord{}
-	err = resume.Scan(path, func(lineNo int, line []byte) error {
+	truncated := 0
+	err := resume.Scan(path, func(lineNo int, line []byte) error {
 		var rec scoreRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return fmt.Errorf("%s:%d: %w", path, lineNo, err)
@@ -118,8 +105,14 @@ func scoreResponses(ctx context.Context, js *judgeSetup, responses []bench.Respo
 		}
 		logOdds[key] = rec.LogOdds
 		records[rec.ID] = rec
+		if rec.Truncated {
+			truncated++
+		}
 		return nil
 	})
+	if truncated > 0 {
+		slog.Info("responses shortened to fit --max-length", "count", truncated, "of", len(records))
+	}
 	return logOdds, records, err
 }
 

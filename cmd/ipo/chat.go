@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"ipo/internal/chat"
 	"ipo/internal/tokenizer"
@@ -15,6 +17,28 @@ import (
 type promptEncoder struct {
 	tok      *tokenizer.Tokenizer
 	template *chat.Template // nil for raw prompts
+	// vars are extra template variables, such as enable_thinking.
+	vars map[string]any
+}
+
+// templateVars collects repeated --template-var KEY=VALUE flags. A VALUE
+// that parses as JSON (false, 3, "x", [..]) is taken as such, anything
+// else as a string.
+type templateVars map[string]any
+
+func (v templateVars) String() string { return fmt.Sprint(map[string]any(v)) }
+
+func (v templateVars) Set(s string) error {
+	key, value, ok := strings.Cut(s, "=")
+	if !ok || key == "" {
+		return fmt.Errorf("want KEY=VALUE, such as enable_thinking=false")
+	}
+	var parsed any
+	if err := json.Unmarshal([]byte(value), &parsed); err != nil {
+		parsed = value
+	}
+	v[key] = parsed
+	return nil
 }
 
 // newPromptEncoder selects the chat template by a --chat-template value:
@@ -61,7 +85,7 @@ func (e *promptEncoder) Render(escapedUser string) (string, error) {
 	if e.template == nil {
 		return escapedUser, nil
 	}
-	return e.template.Render([]chat.Message{{Role: "user", Content: escapedUser}}, chat.Options{AddGenerationPrompt: true})
+	return e.template.Render([]chat.Message{{Role: "user", Content: escapedUser}}, chat.Options{AddGenerationPrompt: true, Extra: e.vars})
 }
 
 // Encode tokenizes text made by Text. A chat template writes its own BOS,

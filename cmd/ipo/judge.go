@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -23,12 +26,15 @@ type judgeFlags struct {
 	maxBatch     int
 	yesTokens    string
 	noTokens     string
+	templateVars templateVars
 }
 
 func (f *judgeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "model folder or Hugging Face id (required)")
 	fs.StringVar(&f.chatTemplate, "chat-template", "auto", "auto (the model's chat template with a generation prompt), none (the raw judge prompt, as in the IPO paper) or a template FILE")
-	fs.StringVar(&f.prompts, "prompts", "", "prompt set file (JSON or YAML); default the built-in set (see `ipo prompts list`)")
+	f.templateVars = templateVars{}
+	fs.Var(f.templateVars, "template-var", "extra chat template variable as KEY=VALUE, such as enable_thinking=false for Qwen3; repeatable")
+	fs.StringVar(&f.prompts, "prompts", "", "prompt set file (JSON or YAML); default the built-in set, which ipo prompts list prints")
 	fs.IntVar(&f.maxLength, "max-length", 4096, "tokens per judge input at most; longer responses, then prompts, are shortened in the middle (capped at the model's max_position_embeddings)")
 	fs.IntVar(&f.batchTokens, "batch-tokens", 8192, "padded tokens per forward batch at most (rows × longest row)")
 	fs.IntVar(&f.maxBatch, "max-batch", 32, "rows per forward batch at most")
@@ -46,6 +52,9 @@ type judgeSetup struct {
 	scorer   *judge.Scorer
 	// Describe is the judge as recorded in summaries.
 	Describe map[string]any
+	// Identity holds what decides the judge's scores; a scores file made
+	// with another identity is not resumed.
+	Identity map[string]any
 }
 
 func (f *judgeFlags) setup(ctx context.Context) (*judgeSetup, error) {
@@ -73,6 +82,7 @@ func (f *judgeFlags) setup(ctx context.Context) (*judgeSetup, error) {
 		model.Close()
 		return nil, err
 	}
+	enc.vars = f.templateVars
 
 	var sets judge.TokenSets
 	if f.yesTokens != "" {
@@ -126,11 +136,46 @@ func (f *judgeFlags) setup(ctx context.Context) (*judgeSetup, error) {
 			"max_length":    maxLength,
 		},
 	}
+	weights, err := fingerprintFiles(dir)
+	if err != nil {
+		model.Close()
+		return nil, err
+	}
+	probe, err := enc.Render("{probe}")
+	if err != nil {
+		model.Close()
+		return nil, err
+	}
+	questions, err := json.Marshal(struct {
+		Layout  string
+		Entries []prompts.Entry
+		Default string
+	}{set.Layout(), set.Entries(), set.Default()})
+	if err != nil {
+		model.Close()
+		return nil, err
+	}
+	js.Identity = map[string]any{
+		"model_files":   weights,
+		"chat_template": hashText(probe),
+		"prompt_set":    hashText(string(questions)),
+		"yes_tokens":    sets.Yes,
+		"no_tokens":     sets.No,
+		"max_length":    maxLength,
+		"add_special":   enc.template == nil,
+	}
+
 	slog.Info("judge ready", "yes", strings.Join(sets.YesPieces, " "), "no", strings.Join(sets.NoPieces, " "), "chat_template", js.Describe["chat_template"], "prompts", set.Name)
 	return js, nil
 }
 
 func (j *judgeSetup) Close() error { return j.model.Close() }
+
+// hashText returns a short hex hash of s.
+func hashText(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
 
 func templateName(choice string, enc *promptEncoder) string {
 	if enc.template == nil {

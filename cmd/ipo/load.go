@@ -11,18 +11,24 @@ import (
 	"ipo/internal/tokenizer"
 )
 
-// modelFiles are the files of a Hub model repository that ipo reads.
-var modelFiles = []string{"*.json", "*.safetensors", "*.jinja"}
+// tokenizerFiles are the files of a Hub model repository that the
+// tokenizer and the chat template are read from.
+var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "chat_template.json"}
+
+// modelFiles are the files of a Hub model repository that ipo reads. Other
+// weight files (consolidated.safetensors, onnx/...) are left on the Hub.
+var modelFiles = append([]string{"config.json", "generation_config.json", "model.safetensors", "model.safetensors.index.json", "model-*.safetensors"}, tokenizerFiles...)
 
 // resolveModel turns a --model argument (a folder or a Hub id) into a
-// local folder, downloading into the Hugging Face cache when needed.
-func resolveModel(ctx context.Context, arg string) (string, error) {
-	return hub.Resolve(ctx, arg, hub.Options{Patterns: modelFiles, Progress: downloadProgress()})
+// local folder, downloading the files matching patterns into the Hugging
+// Face cache when needed.
+func resolveModel(ctx context.Context, arg string, patterns []string) (string, error) {
+	return hub.Resolve(ctx, arg, hub.Options{Patterns: patterns, Progress: downloadProgress()})
 }
 
 // loadModel resolves and loads a model and its tokenizer.
 func loadModel(ctx context.Context, arg string) (*llama.Model, *tokenizer.Tokenizer, string, error) {
-	dir, err := resolveModel(ctx, arg)
+	dir, err := resolveModel(ctx, arg, modelFiles)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -44,7 +50,7 @@ func loadModel(ctx context.Context, arg string) (*llama.Model, *tokenizer.Tokeni
 // loadTokenizer resolves a --model argument and loads only its tokenizer,
 // so a folder with tokenizer files alone is enough.
 func loadTokenizer(ctx context.Context, arg string) (*tokenizer.Tokenizer, string, error) {
-	dir, err := resolveModel(ctx, arg)
+	dir, err := resolveModel(ctx, arg, tokenizerFiles)
 	if err != nil {
 		return nil, "", err
 	}

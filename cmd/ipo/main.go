@@ -23,6 +23,9 @@ import (
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout io.Writer) error
+	// resumable commands keep their output when interrupted and continue
+	// it when run again.
+	resumable bool
 }
 
 // commands maps each subcommand name to its entry; nested commands such as
@@ -37,6 +40,13 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C lets the command stop cleanly after the current
+	// batch; restoring the default handlers makes a second one end the
+	// process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 
 	os.Exit(runMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -60,18 +70,28 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "ipo: unknown command %q; run `ipo help` for the list\n", strings.Join(args[:1], " "))
+		if sub := subcommands(name); len(sub) > 0 {
+			fmt.Fprintf(stderr, "usage: ipo %s SUBCOMMAND [flags]\n\nsubcommands:\n", name)
+			for _, s := range sub {
+				fmt.Fprintf(stderr, "  %-18s %s\n", s, commands[s].summary)
+			}
+			return 2
+		}
+		fmt.Fprintf(stderr, "ipo: unknown command %q; run `ipo help` for the list\n", name)
 		return 2
 	}
 
 	err := cmd.run(ctx, rest, stdout)
 	switch {
-	case err == nil:
+	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
 		return 2
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && cmd.resumable:
 		fmt.Fprintf(stderr, "ipo %s: interrupted; the output written so far is kept, run the same command again to resume\n", name)
+		return 130
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "ipo %s: interrupted\n", name)
 		return 130
 	default:
 		fmt.Fprintf(stderr, "ipo %s: %v\n", name, err)
@@ -79,10 +99,24 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// subcommands returns the sorted commands nested under name, such as
+// "bench rewardbench" under "bench".
+func subcommands(name string) []string {
+	var names []string
+	for full := range commands {
+		if strings.HasPrefix(full, name+" ") {
+			names = append(names, full)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "ipo: a language model as its own preference classifier (Implicit Preference Optimization)")
 	fmt.Fprintln(w, "\nusage: ipo COMMAND [flags]    (ipo COMMAND -h shows the flags)")
 	fmt.Fprintln(w, "\ncommands:")
+	defer fmt.Fprintln(w, "\nenvironment: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE=1 as in huggingface_hub;\nIPO_THREADS sets the compute threads (default: all cores); IPO_LOG sets the log level (debug, info, warn, error)")
 	names := make([]string, 0, len(commands))
 	for name := range commands {
 		names = append(names, name)

@@ -185,6 +185,22 @@ func TestScoreWritesResumesAndRepairs(t *testing.T) {
 			t.Errorf("record %s: log-odds %v after resume, %v before", id, second[id].LogOdds, rec.LogOdds)
 		}
 	}
+
+	// Another judge, or other text under the same ids, is refused before
+	// any scoring, and the file is left as it was.
+	before, _ := os.ReadFile(out)
+	code, _, errOut = run(t, "", "score", "--model", model, "--data", data, "--out", out, "--max-length", "100")
+	if code != 1 || !strings.Contains(errOut, "max_length") {
+		t.Errorf("other --max-length: exit %d, stderr %q; want 1 naming max_length", code, errOut)
+	}
+	changed := writeFile(t, filepath.Join(dir, "changed.jsonl"), strings.Replace(scoreRows, "The dog ran", "The cat ran", 1))
+	code, _, errOut = run(t, "", "score", "--model", model, "--data", changed, "--out", out)
+	if code != 1 || !strings.Contains(errOut, `id "b" was scored from other text`) {
+		t.Errorf("changed text: exit %d, stderr %q; want 1 naming id b", code, errOut)
+	}
+	if after, _ := os.ReadFile(out); string(after) != string(before) {
+		t.Errorf("refused runs changed %s", out)
+	}
 }
 
 func TestScoreIndependentOfBatchFlags(t *testing.T) {
@@ -322,5 +338,34 @@ func TestScoreChatTemplateFile(t *testing.T) {
 	code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", filepath.Join(dir, "x.jsonl"), "--chat-template", broken)
 	if code != 1 || !strings.Contains(errOut, "line 2") {
 		t.Errorf("exit %d, stderr %q; want 1 and the line of the syntax error", code, errOut)
+	}
+}
+
+func TestScoreTemplateVars(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	dir := t.TempDir()
+	data := writeFile(t, filepath.Join(dir, "rows.jsonl"), scoreRows)
+	tmpl := writeFile(t, filepath.Join(dir, "t.jinja"), "{% for m in messages %}{{ m.content }}{% endfor %}{% if enable_thinking is false %} Answer now:{% endif %}")
+
+	plain, vars := filepath.Join(dir, "plain.jsonl"), filepath.Join(dir, "vars.jsonl")
+	if code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", plain, "--chat-template", tmpl); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", vars, "--chat-template", tmpl, "--template-var", "enable_thinking=false"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	a, b := readScores(t, plain), readScores(t, vars)
+	for id := range a {
+		if b[id].Tokens <= a[id].Tokens {
+			t.Errorf("record %s: %d tokens with enable_thinking=false, %d without; want more with it", id, b[id].Tokens, a[id].Tokens)
+		}
+	}
+
+	code, _, errOut := run(t, "", "score", "--model", model, "--data", data, "--out", plain, "--chat-template", tmpl, "--template-var", "enable_thinking=false")
+	if code != 1 || !strings.Contains(errOut, "chat_template") {
+		t.Errorf("resume with another template variable: exit %d, stderr %q; want 1 naming chat_template", code, errOut)
+	}
+	if code, _, _ := run(t, "", "score", "--model", model, "--data", data, "--out", plain, "--template-var", "novalue"); code != 2 {
+		t.Errorf("--template-var without =: exit %d, want 2", code)
 	}
 }

@@ -10,11 +10,10 @@ import (
 	"unicode/utf8"
 
 	"ipo/internal/dataset"
-	"ipo/internal/resume"
 )
 
 func init() {
-	commands["score"] = command{summary: "score responses with the model's own P(Yes)", run: runScore}
+	commands["score"] = command{summary: "score responses with the model's own P(Yes)", run: runScore, resumable: true}
 }
 
 func runScore(ctx context.Context, args []string, stdout io.Writer) error {
@@ -55,25 +54,14 @@ func runScore(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer js.Close()
 
-	w, err := resume.Open(*out, resume.Options{Key: resume.FieldKey("id")})
-	if err != nil {
-		return err
-	}
-	if w.Existing() > 0 {
-		slog.Info("resuming", "out", *out, "records", w.Existing())
-	}
-	scored, truncated, err := scoreItems(ctx, js, items, w, "score")
-	if closeErr := w.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return err
-	}
-
-	fmt.Fprintf(stdout, "scored %d responses (%d resumed from %s), %d truncated to --max-length, %d rows skipped\n", scored, len(items)-scored, *out, truncated, len(skipped))
 	for _, s := range skipped {
 		slog.Warn("skipped row", "where", s.where, "reason", s.reason)
 	}
+	stats, err := scoreItems(ctx, js, items, *out, "score")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "scored %d responses (%d resumed from %s), %d of them shortened to --max-length; %d rows skipped\n", stats.Scored, stats.Resumed, *out, stats.Truncated, len(skipped))
 	return nil
 }
 

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 
 	"ipo/internal/judge"
 	"ipo/internal/progress"
-	"ipo/internal/resume"
 )
 
 // scoreItem is one response to score.
@@ -26,17 +26,35 @@ type scoreRecord struct {
 	judge.Score
 	Tokens    int  `json:"tokens"`
 	Truncated bool `json:"truncated"`
+	// Input is a hash of the category, prompt and response, so that a
+	// resumed run can tell that a record still belongs to its data.
+	Input string `json:"input"`
 }
 
-// chunkRows is how many responses are prepared and scored between writes:
-// large enough for length bucketing, small enough that an interrupt loses
-// little work.
+// chunkRows is how many responses are tokenized together: enough to sort
+// into batches of similar length. Records are written batch by batch.
 const chunkRows = 256
 
-// scoreItems scores the items whose ids the writer does not hold yet and
-// appends their records. It stops at the first error or when ctx is done;
-// the records written so far stay valid for a later resume.
-func scoreItems(ctx context.Context, js *judgeSetup, items []scoreItem, w *resume.Writer, label string) (scored, truncated int, err error) {
+// scoreStats counts what a scoring run did.
+type scoreStats struct {
+	Resumed, Scored, Truncated int
+}
+
+// scoreItems scores into the scores file at path the items it does not
+// hold yet, writing each batch's records as soon as the batch is done. It
+// stops between batches when ctx is done; what was written stays valid
+// for a later run, which resumes after it.
+func scoreItems(ctx context.Context, js *judgeSetup, items []scoreItem, path, label string) (stats scoreStats, err error) {
+	w, err := openScores(path, js.Identity, items)
+	if err != nil {
+		return stats, err
+	}
+	defer func() {
+		if closeErr := w.Close(); err == nil {
+			err = closeErr
+		}
+	}()
+
 	done := w.Done()
 	var todo []scoreItem
 	for _, it := range items {
@@ -44,38 +62,36 @@ func scoreItems(ctx context.Context, js *judgeSetup, items []scoreItem, w *resum
 			todo = append(todo, it)
 		}
 	}
+	stats.Resumed = len(items) - len(todo)
+	if stats.Resumed > 0 {
+		slog.Info("resuming", "scores", path, "records", stats.Resumed)
+	}
 
 	bar := progress.New(errOutput(ctx), len(items), progress.Options{Label: label, Unit: "responses"})
-	bar.Resume(len(items) - len(todo))
+	bar.Resume(stats.Resumed)
 	defer bar.Finish()
 
 	for start := 0; start < len(todo); start += chunkRows {
-		if err := ctx.Err(); err != nil {
-			return scored, truncated, err
-		}
 		chunk := todo[start:min(start+chunkRows, len(todo))]
-
 		inputs, err := prepareAll(js.preparer, chunk)
 		if err != nil {
-			return scored, truncated, err
+			return stats, err
 		}
-		scores, err := js.scorer.Score(inputs)
-		if err != nil {
-			return scored, truncated, err
-		}
-		for i, it := range chunk {
-			rec := scoreRecord{ID: it.ID, Category: it.Category, Score: scores[i], Tokens: len(inputs[i].Tokens), Truncated: inputs[i].Truncated}
-			if err := w.Write(rec); err != nil {
-				return scored, truncated, err
-			}
+		err = js.scorer.ScoreEach(ctx, inputs, func(i int, score judge.Score) error {
+			it := chunk[i]
+			rec := scoreRecord{ID: it.ID, Category: it.Category, Score: score, Tokens: len(inputs[i].Tokens), Truncated: inputs[i].Truncated, Input: inputHash(it)}
 			if rec.Truncated {
-				truncated++
+				stats.Truncated++
 			}
+			stats.Scored++
+			bar.Add(1)
+			return w.Write(rec)
+		})
+		if err != nil {
+			return stats, err
 		}
-		scored += len(chunk)
-		bar.Add(len(chunk))
 	}
-	return scored, truncated, w.Flush()
+	return stats, nil
 }
 
 // prepareAll tokenizes the items over all cores.

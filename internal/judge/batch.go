@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"context"
 	"fmt"
 	"sort"
 )
@@ -25,35 +26,53 @@ type Scorer struct {
 // by length and cut into batches, so short rows are not padded to the
 // length of long ones. The scores do not depend on the batching.
 func (s *Scorer) Score(inputs []Input) ([]Score, error) {
+	scores := make([]Score, len(inputs))
+	err := s.ScoreEach(context.Background(), inputs, func(i int, score Score) error {
+		scores[i] = score
+		return nil
+	})
+	return scores, err
+}
+
+// ScoreEach scores inputs like Score and calls emit for each input, by its
+// index, as soon as its batch is done, so a long job can save results as
+// it goes. It stops between batches when ctx is done or emit fails.
+func (s *Scorer) ScoreEach(ctx context.Context, inputs []Input, emit func(i int, score Score) error) error {
 	order := make([]int, len(inputs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(inputs[order[a]].Tokens) < len(inputs[order[b]].Tokens) })
 
-	scores := make([]Score, len(inputs))
 	for start := 0; start < len(order); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		end := s.batchEnd(inputs, order, start)
 
 		batch := make([][]int, 0, end-start)
 		for _, i := range order[start:end] {
 			if len(inputs[i].Tokens) == 0 {
-				return nil, fmt.Errorf("judge input %d has no tokens", i)
+				return fmt.Errorf("judge input %d has no tokens", i)
 			}
 			batch = append(batch, inputs[i].Tokens)
 		}
 		logits, err := s.Model.NextTokenLogits(batch)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for j, i := range order[start:end] {
-			if scores[i], err = ScoreLogits(logits[j], s.Sets); err != nil {
-				return nil, fmt.Errorf("judge input %d: %w", i, err)
+			score, err := ScoreLogits(logits[j], s.Sets)
+			if err != nil {
+				return fmt.Errorf("judge input %d: %w", i, err)
+			}
+			if err := emit(i, score); err != nil {
+				return err
 			}
 		}
 		start = end
 	}
-	return scores, nil
+	return nil
 }
 
 // batchEnd returns the end of the batch that starts at order[start]: rows
