@@ -3,6 +3,8 @@ package llama
 import (
 	"errors"
 	"fmt"
+
+	"ipo/internal/compute"
 )
 
 // layout places the sequences of a batch one after another as rows of a
@@ -133,14 +135,20 @@ func (m *Model) layerForward(l *layer, act *activations, lay layout, rope ropeTa
 // headForward computes the logits [len(rows) × vocab] of the given packed
 // rows of the residual stream x: the final norm, then the output head.
 func (m *Model) headForward(x []float32, rows []int) []float32 {
-	h := m.Config.HiddenSize
-	selected := make([]float32, len(rows)*h)
+	h, vocab := m.Config.HiddenSize, m.Config.VocabSize
+
+	// A backend may take a dot-product path for a few rows, which sums in
+	// another order than its blocked path. Padding with zero rows past
+	// that size keeps every row on the blocked path, so the last-position
+	// logits of a sequence do not depend on how many share its batch.
+	padded := max(len(rows), compute.GemvMaxRows+1)
+	selected := make([]float32, padded*h)
 	for i, r := range rows {
 		copy(selected[i*h:(i+1)*h], x[r*h:(r+1)*h])
 	}
 	rmsNormForward(selected, selected, m.norm, len(rows), h, m.Config.RMSNormEps)
 
-	logits := make([]float32, len(rows)*m.Config.VocabSize)
-	linearForward(m.backend, logits, selected, m.head, nil, len(rows), h, m.Config.VocabSize, 0)
-	return logits
+	logits := make([]float32, padded*vocab)
+	linearForward(m.backend, logits, selected, m.head, nil, padded, h, vocab, 0)
+	return logits[:len(rows)*vocab]
 }

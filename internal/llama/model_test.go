@@ -54,6 +54,38 @@ func TestBatchIndependence(t *testing.T) {
 	}
 }
 
+func TestLastLogitsBitIdenticalAcrossBatches(t *testing.T) {
+	m := loadTestModel(t, "qwen3_qknorm_bf16")
+	rng := rand.New(rand.NewPCG(3, 9))
+	batch := make([]Request, 8)
+	for s := range batch {
+		tokens := make([]int, 5+3*s)
+		for i := range tokens {
+			tokens[i] = rng.IntN(m.Config.VocabSize)
+		}
+		batch[s] = Request{Tokens: tokens, LastOnly: true}
+	}
+
+	together, err := m.Logits(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Batches of 1 to 8 rows cover both sizes a backend may treat apart.
+	for size := 1; size <= len(batch); size++ {
+		part, err := m.Logits(batch[:size])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range part {
+			for j, v := range part[s][0] {
+				if v != together[s][0][j] {
+					t.Fatalf("batch of %d, sequence %d, logit %d: %v, in the batch of 8 %v", size, s, j, v, together[s][0][j])
+				}
+			}
+		}
+	}
+}
+
 func TestLogitsPositions(t *testing.T) {
 	m := loadTestModel(t, "llama_f32")
 	tokens := []int{1, 17, 5, 42, 8, 63}
