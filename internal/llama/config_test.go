@@ -206,7 +206,7 @@ func TestLoadMissingTensor(t *testing.T) {
 	}
 
 	_, err := Load(dir)
-	const want = `missing tensor "model.layers.2.input_layernorm.weight"`
+	const want = "num_hidden_layers to 3 but the checkpoint has 2 layers"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got error %v, want one containing %q", err, want)
 	}

@@ -21,6 +21,7 @@ package llama
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"ipo/internal/compute"
 	"ipo/internal/safetensors"
@@ -77,6 +78,9 @@ func Load(dir string) (*Model, error) {
 		return nil, err
 	}
 	defer set.Close()
+	if err := checkWeights(cfg, set, filepath.Join(dir, "config.json")); err != nil {
+		return nil, err
+	}
 
 	m, err := New(cfg, set, compute.Default())
 	if err != nil {
