@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -244,11 +245,12 @@ func (r *resolver) writeRef(commit string) error {
 	if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
 		return fmt.Errorf("write ref: %w", err)
 	}
-	tmp := ref + ".tmp"
+	tmp := tempName(ref)
 	if err := os.WriteFile(tmp, []byte(commit), 0o644); err != nil {
 		return fmt.Errorf("write ref: %w", err)
 	}
 	if err := os.Rename(tmp, ref); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write ref: %w", err)
 	}
 	return nil
@@ -285,18 +287,37 @@ func linkSnapshot(blob, local string) error {
 	if err != nil {
 		return fmt.Errorf("link %s: %w", local, err)
 	}
-	if err := os.Remove(local); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("replace broken link %s: %w", local, err)
+	if target, err := os.Readlink(local); err == nil && target == rel {
+		return nil
 	}
-	if err := os.Symlink(rel, local); err == nil {
+
+	// The link is made under a temporary name and renamed over the old
+	// one, so another process reading the snapshot at the same time never
+	// finds the file missing.
+	tmp := tempName(local)
+	if err := os.Symlink(rel, tmp); err == nil {
+		if err := os.Rename(tmp, local); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("link %s: %w", local, err)
+		}
 		return nil
 	}
 
 	// Without symlink support, copy the blob, as huggingface_hub does.
-	if err := copyFile(blob, local); err != nil {
+	if err := copyFile(blob, tmp); err != nil {
 		return fmt.Errorf("link or copy %s to %s: %w", blob, local, err)
 	}
+	if err := os.Rename(tmp, local); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("copy %s to %s: %w", blob, local, err)
+	}
 	return nil
+}
+
+// tempName returns a name beside path that no other writer, in this
+// process or another, uses at the same time.
+func tempName(path string) string {
+	return fmt.Sprintf("%s.tmp-%d-%d", path, os.Getpid(), rand.Uint64())
 }
 
 func copyFile(src, dst string) error {

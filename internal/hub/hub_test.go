@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -626,5 +627,48 @@ func TestResolveRemembersAbsentFiles(t *testing.T) {
 	resolveOK(t, "org/tiny", opts)
 	if n := hub.requestCount() - before; n != 0 {
 		t.Errorf("want no requests once the absent file is recorded, got %d: %v", n, hub.log()[before:])
+	}
+}
+
+func TestConcurrentResolvesKeepFilesReadable(t *testing.T) {
+	isolate(t)
+	files := modelFiles()
+	hub := newFakeHub(t, "models", "org/tiny", files)
+	cache := t.TempDir()
+	opts := Options{Endpoint: hub.hub.URL, CacheDir: cache, Patterns: []string{"*.json", "*.safetensors"}}
+
+	// Several resolvers of one repository race; each must find every file
+	// in place when it returns, even while the others relink them.
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dir, err := Resolve(context.Background(), "org/tiny", opts)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for name, want := range files {
+				if !strings.HasSuffix(name, ".json") && !strings.HasSuffix(name, ".safetensors") {
+					continue
+				}
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if string(got) != string(want) {
+					errs <- fmt.Errorf("%s: wrong contents", name)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
