@@ -194,8 +194,8 @@ func render(table []row, threads []int, runs int, args, load string) string {
 	fmt.Fprintf(&sb, "gemv path; for them the GB/s column is the weight matrix B read per second\n")
 	fmt.Fprintf(&sb, "at the largest thread count, since decode is bound by memory bandwidth.\n")
 	fmt.Fprintf(&sb, "CPUs busy is the CPU time of the process per second of wall time during\n")
-	fmt.Fprintf(&sb, "the timed runs at the largest thread count: below that thread count, other\n")
-	fmt.Fprintf(&sb, "processes held the cores, and the column shows the share the kernels got.\n\n")
+	fmt.Fprintf(&sb, "the timed runs at the largest thread count. When it is below that count,\n")
+	fmt.Fprintf(&sb, "other processes held the cores, and it shows the share the kernels got.\n\n")
 	fmt.Fprintf(&sb, "- Command: `go run ./bench/gemm %s`\n", args)
 	fmt.Fprintf(&sb, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&sb, "- Machine: %s, %d logical CPUs, host %s\n", cpuModel(), runtime.NumCPU(), host)
@@ -228,6 +228,12 @@ func render(table []row, threads []int, runs int, args, load string) string {
 		bytesPerSecond := last * 1e9 / (2 * float64(s.m)) * 4
 		fmt.Fprintf(&sb, " %.1f |\n", bytesPerSecond/1e9)
 	}
+
+	fmt.Fprintf(&sb, "\nBackends: avx512 is the 12×32 AVX-512 micro-kernel, avx2 the 6×16 AVX2+FMA\n")
+	fmt.Fprintf(&sb, "micro-kernel, go the 4×4 micro-kernel in plain Go. All three pack with the\n")
+	fmt.Fprintf(&sb, "AVX2 transpose and compute the gemv path with Dot when the CPU has AVX2, so\n")
+	fmt.Fprintf(&sb, "on such a CPU the go rows measure its micro-kernel only; on the decode\n")
+	fmt.Fprintf(&sb, "shapes they match the others.\n")
 	return sb.String()
 }
 
