@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 
 	"ipo/internal/llama"
@@ -62,6 +63,12 @@ func (d *DPO) Run(ctx context.Context) (*Result, error) {
 	r.trainIdx, r.evalIdx, err = train.SplitEval(len(d.Pairs), cfg.EvalSplit, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if d.OutDir == "" {
+		return nil, fmt.Errorf("no output folder; give --out DIR")
+	}
+	if err := os.MkdirAll(d.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
 	}
 	if err := r.reference(filepath.Join(d.OutDir, train.RefCacheFile), d.refKey()); err != nil {
 		return nil, err

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ipo/internal/llama"
+	"ipo/internal/peft"
+	"ipo/internal/testutil"
+	"ipo/internal/train"
+)
+
+// trainArgs are a few fast DPO steps of stories260K on UltraFeedback pairs.
+func trainArgs(model, data, out string, extra ...string) []string {
+	args := []string{"train", "dpo", "--model", model, "--data", data, "--out", out,
+		"--max-steps", "4", "--max-length", "48", "--max-prompt-length", "24", "--max-completion-length", "24",
+		"--per-device-train-batch-size", "2", "--gradient-accumulation-steps", "2", "--save-steps", "2",
+		"--logging-steps", "1", "--eval-split", "0.05", "--learning-rate", "1e-3", "--lora-dropout", "0.1"}
+	return append(args, extra...)
+}
+
+func TestTrainDPOResumeAndMerge(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	data := testutil.Shared(t, "data/ultrafeedback/eval_clean.jsonl")
+	whole := t.TempDir()
+	code, out, errOut := run(t, "", trainArgs(model, data, whole)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "4/4 steps") || !strings.Contains(out, "eval reward accuracy") {
+		t.Errorf("summary %q, want 4/4 steps and an eval reward accuracy", out)
+	}
+	if !strings.Contains(errOut, "step 4/4") {
+		t.Errorf("log %q has no line for step 4/4", errOut)
+	}
+
+	m, err := llama.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ad, err := peft.Load(whole, m.AdapterDims())
+	if err != nil {
+		t.Fatalf("final adapter does not load as PEFT: %v", err)
+	}
+	if got := ad.Config.BaseModelNameOrPath; got != model {
+		t.Errorf("base_model_name_or_path %q, want %q", got, model)
+	}
+
+	// Resuming from the step-2 checkpoint of the same run must give the
+	// same final adapter, byte for byte.
+	split := t.TempDir()
+	copyDir(t, train.CheckpointDir(whole, 2), train.CheckpointDir(split, 2))
+	if code, _, errOut := run(t, "", trainArgs(model, data, split)...); code != 1 || !strings.Contains(errOut, "--resume") {
+		t.Errorf("rerun without --resume: exit %d, stderr %q; want 1 and a hint to pass --resume", code, errOut)
+	}
+	if code, _, errOut := run(t, "", trainArgs(model, data, split, "--resume")...); code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errOut)
+	}
+	want, _ := os.ReadFile(filepath.Join(whole, peft.WeightsFile))
+	got, _ := os.ReadFile(filepath.Join(split, peft.WeightsFile))
+	if len(want) == 0 || !bytes.Equal(want, got) {
+		t.Errorf("adapter after resuming from step 2 differs from the uninterrupted run (%d and %d bytes)", len(got), len(want))
+	}
+	if code, _, errOut := run(t, "", trainArgs(model, data, split, "--resume", "--beta", "0.3")...); code != 1 || !strings.Contains(errOut, "beta") {
+		t.Errorf("resume with another beta: exit %d, stderr %q; want 1 and a message naming beta", code, errOut)
+	}
+
+	merged := filepath.Join(t.TempDir(), "merged")
+	if code, _, errOut := run(t, "", "merge", "--model", model, "--adapter", whole, "--out", merged); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	checkMerged(t, m, ad, merged)
+}
+
+// checkMerged compares the merged folder's logits with the base model's
+// with the adapter applied.
+func checkMerged(t *testing.T, base *llama.Model, ad *peft.Adapter, dir string) {
+	t.Helper()
+	for _, name := range []string{"config.json", "tokenizer.json", "generation_config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("merged folder lacks %s: %v", name, err)
+		}
+	}
+	mm, err := llama.Load(dir)
+	if err != nil {
+		t.Fatalf("merged folder does not load: %v", err)
+	}
+	defer mm.Close()
+	inMemory, err := base.Merge(ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []int{1, 403, 407, 261, 378, 13, 29, 95}
+	want, err := inMemory.Logits([]llama.Request{{Tokens: tokens}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mm.Logits([]llama.Request{{Tokens: tokens}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want[0] {
+		for j := range want[0][i] {
+			if got[0][i][j] != want[0][i][j] {
+				t.Fatalf("merged logit [%d][%d] = %v, want %v (base merged in memory)", i, j, got[0][i][j], want[0][i][j])
+			}
+		}
+	}
+
+	// The merged weights give the log-probs of the base with the adapter.
+	targets := make([]bool, len(tokens))
+	for i := 1; i < len(tokens); i++ {
+		targets[i] = true
+	}
+	seq := []llama.TrainSequence{{Tokens: tokens, Targets: targets}}
+	withAdapter, err := base.TrainForward(ad, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := base.TrainForward(nil, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromMerged, err := mm.TrainForward(nil, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, g, b := withAdapter.LogProbs()[0], fromMerged.LogProbs()[0], plain.LogProbs()[0]
+	if math.Abs(w-g) > 1e-4 {
+		t.Errorf("merged model log-prob %.6f, want %.6f (base with adapter)", g, w)
+	}
+	if math.Abs(w-b) < 1e-5 {
+		t.Errorf("adapter leaves the log-prob at %.6f, the base's; training moved nothing", w)
+	}
+}
+
+func TestTrainDPOConfigFile(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	data := testutil.Shared(t, "data/ultrafeedback/eval_clean.jsonl")
+	cfg := writeFile(t, filepath.Join(t.TempDir(), "dpo.yaml"), "max_steps: 2\nmax_length: 32\nmax_prompt_length: 16\nper_device_train_batch_size: 2\nsave_steps: 5\nloss_type: ipo\nlora_target_modules: [all-linear]\n")
+	out := t.TempDir()
+	code, stdout, errOut := run(t, "", "train", "dpo", "--model", model, "--data", data, "--out", out, "--config", cfg, "--max-steps", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(stdout, "3/3 steps") {
+		t.Errorf("summary %q, want 3/3 steps (the flag overrides the file)", stdout)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, peft.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ac struct {
+		TargetModules []string `json:"target_modules"`
+	}
+	if err := json.Unmarshal(raw, &ac); err != nil {
+		t.Fatal(err)
+	}
+	if len(ac.TargetModules) != len(peft.LinearModules) {
+		t.Errorf("target_modules %v, want all %d linear layers from the config file", ac.TargetModules, len(peft.LinearModules))
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown config key", []string{"--config", writeFile(t, filepath.Join(t.TempDir(), "bad.yaml"), "betta: 0.2\n")}, "betta"},
+		{"bad loss type", []string{"--loss-type", "square"}, "loss_type"},
+		{"missing data field", []string{"--data", writeFile(t, filepath.Join(t.TempDir(), "d.jsonl"), `{"prompt":"a","chosen":"b"}`+"\n")}, `"rejected"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"train", "dpo", "--model", model, "--data", data, "--out", t.TempDir()}, tc.args...)
+			code, _, errOut := run(t, "", args...)
+			if code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and a message naming %s", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dst, e.Name()), string(data))
+	}
+}
