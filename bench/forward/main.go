@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -25,45 +24,10 @@ import (
 	"strings"
 	"time"
 
+	"ipo/bench/internal/benchkit"
 	"ipo/internal/compute"
 	"ipo/internal/llama"
 )
-
-// smolLM2Config returns SmolLM2-135M's architecture with the given number
-// of layers.
-func smolLM2Config(layers int) llama.Config {
-	return llama.Config{
-		ModelType: "llama", HiddenSize: 576, IntermediateSize: 1536, NumLayers: layers,
-		NumHeads: 9, NumKVHeads: 3, HeadDim: 64, VocabSize: 49152, MaxPositions: 8192,
-		RMSNormEps: 1e-5, RopeTheta: 100000, TieWordEmbeddings: true,
-	}
-}
-
-// randomWeights generates each tensor when it is requested: norm weights
-// near 1, the others uniform in ±1/sqrt(columns), the bound of PyTorch's
-// default Linear initialisation.
-type randomWeights struct {
-	rng *rand.Rand
-}
-
-func (r randomWeights) Float32(name string, shape ...int) ([]float32, error) {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	out := make([]float32, n)
-	if strings.HasSuffix(name, "norm.weight") {
-		for i := range out {
-			out[i] = 1 + 0.1*float32(r.rng.NormFloat64())
-		}
-		return out, nil
-	}
-	bound := float32(1 / math.Sqrt(float64(shape[len(shape)-1])))
-	for i := range out {
-		out[i] = bound * (2*r.rng.Float32() - 1)
-	}
-	return out, nil
-}
 
 // mode is one measured way of running the prefill.
 type mode struct {
@@ -104,10 +68,10 @@ func main() {
 		os.Exit(2)
 	}
 
-	cfg := smolLM2Config(*layers)
+	cfg := benchkit.SmolLM2Config(*layers)
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Now()
-	model, err := llama.New(cfg, randomWeights{rng: rng}, compute.Default())
+	model, err := llama.New(cfg, benchkit.Weights{RNG: rng}, compute.Default())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "forward: build model: %v\n", err)
 		os.Exit(1)
@@ -180,12 +144,12 @@ func measure(fn func() error, runs int, tokens float64) (wall, cpu float64, err 
 	wallRates := make([]float64, runs)
 	cpuRates := make([]float64, runs)
 	for i := range runs {
-		start, startCPU := time.Now(), cpuTime()
+		start, startCPU := time.Now(), benchkit.CPUTime()
 		if err := fn(); err != nil {
 			return 0, 0, err
 		}
 		wallRates[i] = tokens / time.Since(start).Seconds()
-		if used := cpuTime() - startCPU; used > 0 {
+		if used := benchkit.CPUTime() - startCPU; used > 0 {
 			cpuRates[i] = tokens / used.Seconds()
 		}
 	}

@@ -1,9 +1,9 @@
 //go:build !unix
 
-package main
+package benchkit
 
 import "time"
 
-// cpuTime returns 0 where getrusage is not available, and the CPU columns
+// CPUTime returns 0 where getrusage is not available, and the CPU columns
 // of the table then read 0.
-func cpuTime() time.Duration { return 0 }
+func CPUTime() time.Duration { return 0 }

@@ -1,14 +1,14 @@
 //go:build unix
 
-package main
+package benchkit
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the user plus system CPU time this process has used.
-func cpuTime() time.Duration {
+// CPUTime returns the user plus system CPU time this process has used.
+func CPUTime() time.Duration {
 	var usage syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
 		return 0
