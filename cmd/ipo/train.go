@@ -19,6 +19,7 @@ import (
 
 func init() {
 	commands["train dpo"] = command{summary: "train a LoRA adapter with DPO on preference pairs", run: runTrainDPO, resumable: true}
+	commands["train sft"] = command{summary: "train a LoRA adapter with supervised fine-tuning", run: runTrainSFT, resumable: true}
 }
 
 // trainFlags are the flags `ipo train dpo` and `ipo train sft` share. Config
@@ -189,6 +190,52 @@ func runTrainDPO(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	summary(stdout, "dpo", res, len(pairs), f.out, start)
+	return nil
+}
+
+func runTrainSFT(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newTrainFlags("train sft", "--model DIR --data FILE --out DIR [--config FILE] [--resume] [flags]", configFlags, sftFlags)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	cfg := train.DefaultSFTConfig()
+	if f.config != "" {
+		var err error
+		if cfg, err = train.LoadSFTConfig(f.config); err != nil {
+			return err
+		}
+	}
+	if err := f.apply(func(doc string) error { return overlayYAML(&cfg, doc, func() error { return cfg.Validate() }) }); err != nil {
+		return err
+	}
+
+	rows, err := trainer.ReadSFT(f.data)
+	if err != nil {
+		return err
+	}
+	model, tok, dir, err := loadModel(ctx, f.model)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	enc, err := f.encoder(tok, dir)
+	if err != nil {
+		return err
+	}
+	examples, err := enc.SFTExamples(rows)
+	if err != nil {
+		return err
+	}
+	cfg.ModelNameOrPath, cfg.DatasetPath, cfg.OutputDir = f.model, f.data, f.out
+
+	start := time.Now()
+	job := &trainer.SFT{Model: model, Config: cfg, Examples: examples,
+		Options: trainer.Options{OutDir: f.out, Resume: f.resume, Console: errOutput(ctx), BaseModel: f.model}}
+	res, err := job.Run(ctx)
+	if err != nil {
+		return err
+	}
+	summary(stdout, "sft", res, len(examples), f.out, start)
 	return nil
 }
 

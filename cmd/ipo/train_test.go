@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -201,5 +202,26 @@ func copyDir(t *testing.T, src, dst string) {
 			t.Fatal(err)
 		}
 		writeFile(t, filepath.Join(dst, e.Name()), string(data))
+	}
+}
+
+func TestTrainSFTStories(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	var rows strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&rows, `{"prompt":"Once upon a time %d","completion":" there was a cat."}`+"\n", i)
+	}
+	data := writeFile(t, filepath.Join(t.TempDir(), "sft.jsonl"), rows.String())
+	out := t.TempDir()
+	code, stdout, errOut := run(t, "", "train", "sft", "--model", model, "--data", data, "--out", out,
+		"--max-steps", "3", "--per-device-train-batch-size", "4", "--logging-steps", "1", "--eval-split", "0.25", "--learning-rate", "1e-3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(stdout, "sft: 3/3 steps on 12 rows") || !strings.Contains(stdout, "eval loss") {
+		t.Errorf("summary %q, want 3/3 steps on 12 rows and an eval loss", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(out, peft.WeightsFile)); err != nil {
+		t.Errorf("no adapter written: %v", err)
 	}
 }
