@@ -125,4 +125,3 @@ func TestSFTSequenceMasks(t *testing.T) {
 		})
 	}
 }
-
