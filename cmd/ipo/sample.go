@@ -125,8 +125,7 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 
 	job := &sampleJob{enc: enc, cfg: cfg, n: *n, maxNew: flags.maxNewTokens(gen), stops: flags.stops,
 		stopIDs: stopTokens(model, tok, dir), maxPositions: model.Config.MaxPositions, decode: func(ids []int) string { return tok.Decode(ids, true) }}
-	resumed, unread := len(prompts)-len(todo), len(todo)
-	todo, reqs, err := job.requests(todo, *skipLong)
+	encoded, err := job.encodeAll(todo, *skipLong)
 	if err != nil {
 		w.Close()
 		return err
@@ -139,15 +138,22 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 		tokens.Add(1)
 		bar.Add(1)
 	}
-	writer := newOrderedWriter(job, todo, w)
-	opts.OnResult = writer.add
 
+	// Prompts run in chunks of about 16 batches of requests, because each
+	// request keeps its sampler's vocabulary-sized scratch buffers until
+	// the chunk ends.
+	perChunk := max(1, 16**flags.batchSize / *n)
 	start := time.Now()
-	_, err = generate.Run(ctx, model, reqs, opts)
-	bar.Finish()
-	if err == nil {
-		err = writer.err
+	for first := 0; first < len(encoded) && err == nil; first += perChunk {
+		chunk := encoded[first:min(first+perChunk, len(encoded))]
+		writer := newOrderedWriter(job, chunk, w)
+		opts.OnResult = writer.add
+		_, err = generate.Run(ctx, model, job.requests(chunk), opts)
+		if err == nil {
+			err = writer.err
+		}
 	}
+	bar.Finish()
 	if closeErr := w.Close(); err == nil {
 		err = closeErr
 	}
@@ -157,7 +163,7 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 
 	elapsed := time.Since(start)
 	fmt.Fprintf(errOutput(ctx), "sampled %d responses to %d prompts (%d already in %s, %d too long): %d tokens in %.1fs (%.1f tokens/s)\n",
-		len(reqs), len(todo), resumed, *out, unread-len(todo), tokens.Load(), elapsed.Seconds(), float64(tokens.Load())/elapsed.Seconds())
+		len(encoded)**n, len(encoded), len(prompts)-len(todo), *out, len(todo)-len(encoded), tokens.Load(), elapsed.Seconds(), float64(tokens.Load())/elapsed.Seconds())
 	return nil
 }
 
@@ -193,43 +199,53 @@ type sampleJob struct {
 	decode  func([]int) string
 
 	maxPositions int
-	promptTokens []int // per prompt kept
 }
 
-// requests encodes the prompts and returns the prompts kept and n
-// requests per kept prompt, prompt by prompt. A prompt that fills the
-// model's context is an error, or with skipLong is left out.
-func (j *sampleJob) requests(prompts []sample.Prompt, skipLong bool) ([]sample.Prompt, []generate.Request, error) {
-	reqs := make([]generate.Request, 0, len(prompts)*j.n)
-	var kept []sample.Prompt
+// encodedPrompt is a prompt with its model input tokens.
+type encodedPrompt struct {
+	sample.Prompt
+	ids []int
+}
+
+// encodeAll encodes the prompts. A prompt that fills the model's context
+// is an error, or with skipLong is left out.
+func (j *sampleJob) encodeAll(prompts []sample.Prompt, skipLong bool) ([]encodedPrompt, error) {
+	var kept []encodedPrompt
 	for _, p := range prompts {
 		ids, err := j.encode(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if len(ids) == 0 {
-			return nil, nil, fmt.Errorf("prompt %s (%s) encodes to no tokens and the tokenizer adds no BOS", p.ID, p.Where)
+			return nil, fmt.Errorf("prompt %s (%s) encodes to no tokens and the tokenizer adds no BOS", p.ID, p.Where)
 		}
 		if len(ids) >= j.maxPositions {
 			if skipLong {
 				slog.Warn("skip prompt longer than the context", "id", p.ID, "where", p.Where, "tokens", len(ids), "max_position_embeddings", j.maxPositions)
 				continue
 			}
-			return nil, nil, fmt.Errorf("prompt %s (%s) has %d tokens, which leaves no room to generate within max_position_embeddings %d: give --skip-long to leave such prompts out",
+			return nil, fmt.Errorf("prompt %s (%s) has %d tokens, which leaves no room to generate within max_position_embeddings %d: give --skip-long to leave such prompts out",
 				p.ID, p.Where, len(ids), j.maxPositions)
 		}
-		kept = append(kept, p)
-		j.promptTokens = append(j.promptTokens, len(ids))
+		kept = append(kept, encodedPrompt{Prompt: p, ids: ids})
+	}
+	return kept, nil
+}
+
+// requests returns n requests per prompt, prompt by prompt.
+func (j *sampleJob) requests(prompts []encodedPrompt) []generate.Request {
+	reqs := make([]generate.Request, 0, len(prompts)*j.n)
+	for _, p := range prompts {
 		for response := range j.n {
 			reqs = append(reqs, generate.Request{
-				Prompt:       ids,
+				Prompt:       p.ids,
 				MaxNewTokens: j.maxNew,
 				Sampler:      sample.New(j.cfg, sequenceIndex(p.ID, response)),
 				Stopper:      sample.NewStopper(j.stopIDs, j.stops, j.maxNew, j.decode),
 			})
 		}
 	}
-	return kept, reqs, nil
+	return reqs
 }
 
 // encode renders a prompt through the chat template, or takes its text as
@@ -263,7 +279,7 @@ func (j *sampleJob) encode(p sample.Prompt) ([]int, error) {
 // so the file lists prompts in input order whatever the batch size.
 type orderedWriter struct {
 	job       *sampleJob
-	prompts   []sample.Prompt
+	prompts   []encodedPrompt
 	w         *resume.Writer
 	responses [][]sampleResponse
 	pending   []int // responses still running per prompt
@@ -271,7 +287,7 @@ type orderedWriter struct {
 	err       error
 }
 
-func newOrderedWriter(job *sampleJob, prompts []sample.Prompt, w *resume.Writer) *orderedWriter {
+func newOrderedWriter(job *sampleJob, prompts []encodedPrompt, w *resume.Writer) *orderedWriter {
 	o := &orderedWriter{job: job, prompts: prompts, w: w,
 		responses: make([][]sampleResponse, len(prompts)), pending: make([]int, len(prompts))}
 	for i := range prompts {
@@ -291,7 +307,7 @@ func (o *orderedWriter) add(index int, r generate.Result) {
 	for o.next < len(o.prompts) && o.pending[o.next] == 0 && o.err == nil {
 		p := o.prompts[o.next]
 		rec := sampleRecord{ID: p.ID, Prompt: p.Text, Messages: p.Messages, Category: p.Category,
-			Responses: o.responses[o.next], PromptTokens: o.job.promptTokens[o.next], Seed: o.job.cfg.Seed}
+			Responses: o.responses[o.next], PromptTokens: len(p.ids), Seed: o.job.cfg.Seed}
 		if rec.Prompt == "" {
 			rec.Prompt = lastUserMessage(p.Messages)
 		}

@@ -109,7 +109,7 @@ func Run(ctx context.Context, m *llama.Model, reqs []Request, opts Options) ([]R
 		return nil, err
 	}
 
-	s := &scheduler{model: m, cache: cache, reqs: reqs, opts: opts,
+	s := &scheduler{model: m, cache: cache, reqs: slices.Clone(reqs), opts: opts,
 		results: make([]Result, len(reqs)), slots: make([]*active, slots), prefills: make([]int, slots)}
 	if err := s.run(ctx); err != nil {
 		return nil, err
@@ -280,6 +280,10 @@ func (s *scheduler) step(slot int, logits []float32) {
 	res.Text = r.Stopper.Text()
 	res.FinishReason = reason
 	s.slots[slot] = nil
+
+	// Drop the sampler and stopper, whose scratch buffers are as large as
+	// the vocabulary, so that finished requests do not keep them.
+	s.reqs[a.index].Sampler, s.reqs[a.index].Stopper = nil, nil
 	if s.opts.OnResult != nil {
 		s.opts.OnResult(a.index, *res)
 	}
