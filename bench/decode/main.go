@@ -248,8 +248,28 @@ func render(cells []cell, cfg llama.Config, promptLength, steps, runs int) strin
 	for _, c := range cells {
 		fmt.Fprintf(&b, "| %d | %d | %.1f | %.1f | %.1f | %.1f |\n", c.threads, c.batch, c.model.wall, c.model.cpu, c.full.wall, c.full.cpu)
 	}
+	b.WriteString(notes)
 	return b.String()
 }
+
+// notes explains the table below it.
+const notes = `
+Model.Decode is one batched step of the model alone, with random input
+tokens. generate.Run adds greedy sampling over the vocabulary, the stop
+checks and the continuous-batching scheduler; its prefill and first token
+are left out of the timing. Tokens/s counts wall-clock time and
+tokens/CPU-s the user plus system time of the process, which other load on
+a shared machine distorts less. The two generate.Run columns and the two
+Model.Decode columns come from different runs, so on a loaded machine a
+difference between them within one row is mostly noise.
+
+Each decode step sends the rows through the weight matrices in groups of
+at most compute.GemvMaxRows (4) rows on the per-row dot-product path. A
+row's logits are then the same, bit for bit, at every batch size, and
+each group reads each weight matrix once, so batch 8 reads the weights
+twice per step where batch 1 reads them once per token. Decode at batch
+1 is bound by memory bandwidth: the float32 weights are about 540 MB.
+`
 
 // cpuName returns the model name of the first CPU in /proc/cpuinfo, or
 // runtime.GOARCH where that file is missing.
