@@ -46,7 +46,8 @@ type samplingFlags struct {
 }
 
 // addSamplingFlags defines the decoding flags on fs. batchSize is the
-// default of --batch-size.
+// default of --batch-size, and 0 leaves that flag out for a command that
+// decodes one sequence.
 func addSamplingFlags(fs *flag.FlagSet, batchSize int) *samplingFlags {
 	f := &samplingFlags{}
 	f.temperature = fs.Float64("temperature", 1, "divide the logits by this before sampling; 0 means greedy decoding; when not given, generation_config.json's value or this default")
@@ -58,7 +59,11 @@ func addSamplingFlags(fs *flag.FlagSet, batchSize int) *samplingFlags {
 	f.greedy = fs.Bool("greedy", false, "pick the most likely token at each step instead of sampling")
 	fs.Var(&f.stops, "stop", "stop string that ends a response, cut from the text (repeatable)")
 	f.maxNew = fs.Int("max-new-tokens", 0, fmt.Sprintf("most tokens to generate per response; 0 takes max_new_tokens from generation_config.json, else %d", defaultMaxNewTokens))
-	f.batchSize = fs.Int("batch-size", batchSize, "number of sequences decoded together")
+	f.batchSize = new(int)
+	*f.batchSize = 1
+	if batchSize > 0 {
+		f.batchSize = fs.Int("batch-size", batchSize, "number of sequences decoded together")
+	}
 	f.kvCacheMB = fs.Int("kv-cache-mb", 4096, "memory limit of the KV cache in MiB")
 	return f
 }
@@ -150,7 +155,7 @@ func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 	modelArg := fs.String("model", "", "model folder or Hugging Face id (required)")
 	prompt := fs.String("prompt", "", "prompt text; empty starts from BOS alone")
 	chatTemplate := fs.String("chat-template", "none", "auto (the model's chat template, as a user message), none (raw prompt) or a template FILE")
-	flags := addSamplingFlags(fs, 1)
+	flags := addSamplingFlags(fs, 0)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}

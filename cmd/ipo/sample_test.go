@@ -100,8 +100,9 @@ func TestSampleIndependentOfBatchAndResume(t *testing.T) {
 	data := ultraFeedbackPrompts(t, dir, 8)
 	args := func(out string, extra ...string) []string {
 		return append([]string{"sample", "--model", model, "--data", data, "--out", out,
-			"--n", "2", "--max-new-tokens", "16", "--seed", "11", "--skip-long"}, extra...)
+			"--n", "4", "--max-new-tokens", "12", "--seed", "11", "--skip-long"}, extra...)
 	}
+	// At --batch-size 1 and --n 4 the 7 prompts run in chunks of 4 prompts.
 
 	outputs := map[string]string{}
 	for _, batch := range []string{"1", "8"} {
@@ -226,7 +227,7 @@ func TestSamplingFlagErrors(t *testing.T) {
 	}{
 		{"top-p zero", []string{"generate", "--model", model, "--top-p", "0"}, "--top-p"},
 		{"negative temperature", []string{"generate", "--model", model, "--temperature", "-1"}, "--temperature"},
-		{"zero batch", []string{"generate", "--model", model, "--batch-size", "0"}, "--batch-size"},
+		{"zero batch", []string{"sample", "--model", model, "--data", data, "--out", out, "--batch-size", "0"}, "--batch-size"},
 		{"negative max new tokens", []string{"generate", "--model", model, "--max-new-tokens", "-2"}, "--max-new-tokens"},
 		{"zero n", []string{"sample", "--model", model, "--data", data, "--out", out, "--n", "0"}, "--n"},
 		{"cache too small", []string{"sample", "--model", model, "--data", data, "--out", out, "--n", "16",
