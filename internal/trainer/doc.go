@@ -1,7 +1,7 @@
 // Package trainer runs DPO and SFT fine-tuning of a Llama-family model with
-// a LoRA adapter: it reads TRL-style rows, tokenizes them with the model's
-// chat template, computes the reference log-probs once with the adapter
-// off, and runs the optimizer loop with micro-batches, gradient
+// a LoRA adapter. It reads TRL-style rows and tokenizes them with the
+// model's chat template. For DPO it computes the reference log-probs once
+// with the adapter off. The optimizer loop has micro-batches, gradient
 // accumulation, an eval split, logging, checkpoints and bit-exact resume.
 //
 // A DPO run reads:

@@ -14,7 +14,7 @@ import (
 
 // DPO is one DPO run: a model, its configuration and the tokenized pairs.
 // The pairs are split into training and evaluation sets by eval_split and
-// seed; the reference log-probs of all of them are computed once with the
+// seed. The reference log-probs of all of them are computed once with the
 // adapter off and cached in the output folder.
 type DPO struct {
 	Model  *llama.Model
@@ -115,7 +115,7 @@ func (r *dpoRun) reference(path, key string) error {
 	}
 	for len(todo) > 0 {
 		n := min(len(todo), max(r.evalBatch, 1))
-		logps, err := r.logps(nil, todo[:n], nil)
+		logps, err := r.logps(nil, todo[:n])
 		if err != nil {
 			return fmt.Errorf("reference log-probs: %w", err)
 		}
@@ -175,7 +175,7 @@ func (r *dpoRun) scales(seqs []llama.TrainSequence) []float64 {
 
 // logps returns the sequence log-probs of examples idx under ad (nil: the
 // base model) without dropout, scaled as the loss reads them.
-func (r *dpoRun) logps(ad *peft.Adapter, idx []int, _ *rand.Rand) ([]float64, error) {
+func (r *dpoRun) logps(ad *peft.Adapter, idx []int) ([]float64, error) {
 	seqs, _ := r.batch(idx)
 	pass, err := r.model.TrainForward(ad, seqs, nil)
 	if err != nil {
@@ -253,6 +253,16 @@ func dropoutRNG(ad *peft.Adapter, rng *rand.Rand) *rand.Rand {
 	return nil
 }
 
+func (r *dpoRun) batchIDs(batches [][]int) []string {
+	var ids []string
+	for _, b := range batches {
+		for _, k := range b {
+			ids = append(ids, r.ids[r.trainIdx[k]])
+		}
+	}
+	return ids
+}
+
 func (r *dpoRun) eval(ad *peft.Adapter) (map[string]float64, error) {
 	if len(r.evalIdx) == 0 {
 		return nil, nil
@@ -261,7 +271,7 @@ func (r *dpoRun) eval(ad *peft.Adapter) (map[string]float64, error) {
 	bs := max(r.evalBatch, 1)
 	for i := 0; i < len(r.evalIdx); i += bs {
 		idx := r.evalIdx[i:min(i+bs, len(r.evalIdx))]
-		logps, err := r.logps(ad, idx, nil)
+		logps, err := r.logps(ad, idx)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}

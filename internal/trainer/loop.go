@@ -53,9 +53,11 @@ type Result struct {
 // stepper is the part of a run that differs between DPO and SFT.
 type stepper interface {
 	// step runs the micro-batches of one optimizer step, adding the LoRA
-	// gradients into grads, and returns the step's metrics, its example
-	// ids and the tokens it processed.
+	// gradients into grads, and returns the step's metrics and the tokens
+	// it processed.
 	step(ad *peft.Adapter, rng *rand.Rand, batches [][]int, step int, grads map[peft.Key]*peft.Lora) (map[string]float64, int, error)
+	// batchIDs returns the ids of the examples of a step's micro-batches.
+	batchIDs(batches [][]int) []string
 	// eval returns the eval metrics of ad, or nil without an eval split.
 	eval(ad *peft.Adapter) (map[string]float64, error)
 }
@@ -160,7 +162,7 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 			gradList[i] = p.Grad
 		}
 		norm := train.ClipGradNorm(gradList, l.args.MaxGradNorm)
-		if err := train.CheckFinite(train.MetricGradNorm, norm, state.Step+1, nil); err != nil {
+		if err := train.CheckFinite(train.MetricGradNorm, norm, state.Step+1, l.work.batchIDs(batches)); err != nil {
 			return res, err
 		}
 		lr := sched.LR(state.Step)

@@ -150,6 +150,16 @@ func (r *sftRun) step(ad *peft.Adapter, rng *rand.Rand, batches [][]int, step in
 	return map[string]float64{train.MetricLoss: nll / float64(counted), "num_tokens": float64(counted)}, tokens, nil
 }
 
+func (r *sftRun) batchIDs(batches [][]int) []string {
+	var ids []string
+	for _, b := range batches {
+		for _, k := range b {
+			ids = append(ids, r.ids[r.trainIdx[k]])
+		}
+	}
+	return ids
+}
+
 func (r *sftRun) eval(ad *peft.Adapter) (map[string]float64, error) {
 	if len(r.evalIdx) == 0 {
 		return nil, nil
