@@ -9,13 +9,13 @@ import (
 	"ipo/internal/tokenizer"
 )
 
-// Encoder turns text rows into token ids as TRL does: the prompt rendered
-// with the chat template (adding a generation prompt) and tokenized
-// without the post-processor's special tokens, since the template writes
-// its own BOS; each completion tokenized on its own with EOS appended.
-// Without a template the prompt is tokenized with the tokenizer's BOS/EOS
-// rules and message lists are rejected. Data strings are escaped, so text
-// that looks like a special token stays text.
+// Encoder turns text rows into token ids as TRL does. The prompt is
+// rendered with the chat template, adding a generation prompt, and
+// tokenized without the post-processor's special tokens because the
+// template writes its own BOS. Each completion is tokenized on its own with
+// EOS appended. Without a template the prompt is tokenized with the
+// tokenizer's BOS/EOS rules, and message lists are rejected. Data strings
+// are escaped, so text that looks like a special token stays text.
 type Encoder struct {
 	Tok      *tokenizer.Tokenizer
 	Template *chat.Template // nil: raw text prompts

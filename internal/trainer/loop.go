@@ -222,7 +222,7 @@ func (l *loop) start(opt *train.AdamW) (*peft.Adapter, *rand.PCG, train.State, e
 	ck, dir, err := train.LatestCheckpoint(l.opts.OutDir, dims)
 	switch {
 	case err == nil && !l.opts.Resume:
-		return nil, nil, train.State{}, fmt.Errorf("%s holds checkpoint %s; pass --resume to continue it, or choose another --out", l.opts.OutDir, filepath.Base(dir))
+		return nil, nil, train.State{}, fmt.Errorf("%s already contains checkpoint %s; pass --resume to continue it, or choose another --out", l.opts.OutDir, filepath.Base(dir))
 	case err == nil:
 		if err := ck.State.CheckConfig(l.config, resumeIgnore...); err != nil {
 			return nil, nil, train.State{}, fmt.Errorf("resume %s: %w", dir, err)
