@@ -115,6 +115,8 @@ func (r *resolver) statusError(resp *http.Response, file string) error {
 	}
 	code := resp.Header.Get("X-Error-Code")
 	switch {
+	case resp.StatusCode == http.StatusUnauthorized && r.token != "":
+		return fmt.Errorf("%s: the token was rejected (HTTP 401): the repository is private, gated or does not exist, or the token in HF_TOKEN (or the token file) is invalid or expired", subject)
 	case resp.StatusCode == http.StatusUnauthorized:
 		return fmt.Errorf("%s: authentication required (HTTP 401): the repository is private, gated or does not exist; set HF_TOKEN to a token with read access", subject)
 	case resp.StatusCode == http.StatusForbidden:
@@ -124,11 +126,7 @@ func (r *resolver) statusError(resp *http.Response, file string) error {
 	case resp.StatusCode == http.StatusNotFound && (code == "EntryNotFound" || file != "" && code != "RepoNotFound"):
 		return fmt.Errorf("%s: file not found at revision %q (HTTP 404)", subject, r.revision)
 	case resp.StatusCode == http.StatusNotFound:
-		hint := "check the id"
-		if r.kind == RepoModel {
-			hint += ", or set the repository type to dataset if it is a dataset"
-		}
-		return fmt.Errorf("%s: repository not found on %s (HTTP 404): %s", subject, r.endpoint, hint)
+		return fmt.Errorf("%s: repository not found on %s (HTTP 404): check the id, spelled ORG/NAME as on its Hub page", subject, r.endpoint)
 	}
 	return fmt.Errorf("%s: request to %s failed: HTTP %s", subject, resp.Request.URL.Redacted(), resp.Status)
 }

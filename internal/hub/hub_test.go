@@ -224,7 +224,7 @@ func TestResolveAuthentication(t *testing.T) {
 		wantErr string
 	}{
 		{"no token", func(t *testing.T) {}, "", "HF_TOKEN"},
-		{"wrong token", func(t *testing.T) {}, "hf_wrong", "401"},
+		{"wrong token", func(t *testing.T) {}, "hf_wrong", "token was rejected (HTTP 401)"},
 		{"option token", func(t *testing.T) {}, "hf_secret", ""},
 		{"HF_TOKEN variable", func(t *testing.T) { t.Setenv("HF_TOKEN", "hf_secret") }, "", ""},
 		{"token file", func(t *testing.T) {
