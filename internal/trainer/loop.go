@@ -106,7 +106,7 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 	defer logFile.Close()
 	logger := &train.Logger{Console: l.opts.Console, JSONL: logFile, TotalSteps: total}
 
-	res := &Result{TotalSteps: total, Adapter: ad}
+	res := &Result{Steps: state.Step, TotalSteps: total, Adapter: ad}
 	saved := state.Step
 	save := func() error {
 		if saved == state.Step {
