@@ -93,7 +93,6 @@ func scoreResponses(ctx context.Context, js *judgeSetup, responses []bench.Respo
 
 	logOdds := map[bench.ResponseKey]float64{}
 	records := map[string]scoreRecord{}
-	truncated := 0
 	err := resume.Scan(path, func(lineNo int, line []byte) error {
 		var rec scoreRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
@@ -105,15 +104,24 @@ func scoreResponses(ctx context.Context, js *judgeSetup, responses []bench.Respo
 		}
 		logOdds[key] = rec.LogOdds
 		records[rec.ID] = rec
-		if rec.Truncated {
-			truncated++
-		}
 		return nil
 	})
-	if truncated > 0 {
+	if truncated := countTruncated(records); truncated > 0 {
 		slog.Info("responses shortened to fit --max-length", "count", truncated, "of", len(records))
 	}
 	return logOdds, records, err
+}
+
+// countTruncated counts the records whose input was shortened to fit
+// --max-length.
+func countTruncated(records map[string]scoreRecord) int {
+	n := 0
+	for _, rec := range records {
+		if rec.Truncated {
+			n++
+		}
+	}
+	return n
 }
 
 // writeJSONFile writes v as indented JSON to path.
@@ -179,9 +187,10 @@ func runBenchRewardBench(ctx context.Context, args []string, stdout io.Writer) e
 	}
 	summary := struct {
 		*bench.RewardBenchReport
-		Judge map[string]any `json:"judge"`
-		Data  []string       `json:"data"`
-	}{report, js.Describe, files}
+		Truncated int            `json:"truncated_responses"`
+		Judge     map[string]any `json:"judge"`
+		Data      []string       `json:"data"`
+	}{report, countTruncated(records), js.Describe, files}
 	return writeBenchOutputs(stdout, f.out, summary, examples, func(w io.Writer) error { return bench.WriteRewardBenchTable(w, report) })
 }
 
@@ -254,9 +263,10 @@ func runBenchRMBench(ctx context.Context, args []string, stdout io.Writer) error
 	}
 	summary := struct {
 		*bench.RMBenchReport
-		Judge map[string]any `json:"judge"`
-		Data  []string       `json:"data"`
-	}{report, js.Describe, files}
+		Truncated int            `json:"truncated_responses"`
+		Judge     map[string]any `json:"judge"`
+		Data      []string       `json:"data"`
+	}{report, countTruncated(records), js.Describe, files}
 	return writeBenchOutputs(stdout, f.out, summary, examples, func(w io.Writer) error { return bench.WriteRMBenchTable(w, report) })
 }
 

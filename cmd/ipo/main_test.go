@@ -251,8 +251,9 @@ func TestBenchRewardBenchSmall(t *testing.T) {
 		}
 	}
 	var summary struct {
-		Pairs int            `json:"pairs"`
-		Judge map[string]any `json:"judge"`
+		Pairs     int            `json:"pairs"`
+		Truncated *int           `json:"truncated_responses"`
+		Judge     map[string]any `json:"judge"`
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
@@ -263,6 +264,9 @@ func TestBenchRewardBenchSmall(t *testing.T) {
 	}
 	if summary.Pairs != 6 {
 		t.Errorf("summary pairs = %d, want 6", summary.Pairs)
+	}
+	if summary.Truncated == nil || *summary.Truncated == 0 {
+		t.Errorf("summary truncated_responses = %v, want the count of responses shortened to 256 tokens", summary.Truncated)
 	}
 	if summary.Judge["kind"] != "yes-no" {
 		t.Errorf("summary judge = %v, want the yes-no judge described", summary.Judge)
