@@ -339,4 +339,3 @@ func readLabelScores(path string, hashes map[string]string) (map[string][]float6
 	}
 	return scores, err
 }
-
