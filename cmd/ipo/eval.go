@@ -159,9 +159,14 @@ func runEvalMMLU(ctx context.Context, args []string, stdout io.Writer) error {
 	scorer := lmScorer{model: model, tok: tok, bar: bar}
 	opts := evals.MMLUOptions{Shots: *shots, Limit: *limit}
 	if limit := model.Config.MaxPositions; limit > 0 {
-		// The longest continuation, " D" or another letter, is one or two
-		// tokens; two keeps the check safe for either.
-		opts.Fits = func(p string) bool { return len(tok.Encode(p, true))+2 <= limit }
+		opts.Fits = func(p string) bool {
+			for _, c := range []string{" A", " B", " C", " D"} {
+				if len(tok.Encode(p+c, true)) > limit {
+					return false
+				}
+			}
+			return true
+		}
 	}
 	var results []evals.SubjectResult
 	for _, s := range subjects {

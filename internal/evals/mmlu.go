@@ -1,8 +1,9 @@
-// Package evals runs the downstream evaluations of a trained model: MMLU
-// (k-shot multiple choice scored by log-likelihood, in the prompt format
-// of the original MMLU harness by Hendrycks et al.), GSM8K (greedy
-// generation with final-number exact match) and held-out preference
-// accuracy of a judge on a pair file.
+// Package evals runs the downstream evaluations of a trained model. MMLU
+// is k-shot multiple choice scored by log-likelihood, in the prompt format
+// of the original MMLU harness by Hendrycks et al.
+// GSM8K is greedy generation scored by final-number exact match. Pair
+// accuracy is how often a judge scores the chosen response of a held-out
+// pair above the rejected one.
 package evals
 
 import (

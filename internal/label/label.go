@@ -36,7 +36,8 @@ type Response struct {
 	Score        float64
 }
 
-// Reason is why a prompt yields no pair; the empty Reason means kept.
+// Reason is the drop reason of a prompt without a pair. The empty Reason
+// means the pair is kept.
 type Reason string
 
 // The drop reasons, in the order Select checks them.
