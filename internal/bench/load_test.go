@@ -7,31 +7,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"ipo/internal/testutil"
 )
 
 // sharedPath returns ../shared/<rel> resolved from the folder that holds
 // go.mod, and skips the test when that data is not present.
 func sharedPath(t *testing.T, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's working directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared data not present: %v", err)
-	}
-	return path
+	return testutil.Shared(t, rel)
 }
 
 // writeFiles writes name-to-content files into a fresh folder.

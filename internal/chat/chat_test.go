@@ -9,25 +9,13 @@ import (
 	"testing"
 
 	"ipo/internal/jinja"
+	"ipo/internal/testutil"
 )
 
 // repoRoot returns the folder holding go.mod above the working directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 func sharedTokenizer(t *testing.T, name string) string {

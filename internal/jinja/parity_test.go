@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"ipo/internal/testutil"
 )
 
 // The parity tests render every case with this package and compare the
@@ -42,20 +44,7 @@ type nodeResult struct {
 // repoRoot returns the folder holding go.mod above the working directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 // withSpecialTokens adds bos_token and eos_token in front of the keys of

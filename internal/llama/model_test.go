@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"ipo/internal/testutil"
 )
 
 // batchTolerance bounds the difference between a sequence's logits scored
@@ -214,20 +216,7 @@ func TestGreedyMatchesLogits(t *testing.T) {
 // repoRoot returns the folder that holds go.mod, above the test's folder.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test folder")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 func TestStories260KGreedy(t *testing.T) {

@@ -5,26 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"ipo/internal/testutil"
 )
 
 // repoRoot returns the folder holding go.mod, walking up from the test's
 // working directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's working directory")
-		}
-		dir = parent
-	}
+	return testutil.RepoRoot(t)
 }
 
 // sharedTokenizer returns the folder of a shared tokenizer, skipping the
