@@ -75,15 +75,33 @@ func ExtractAnswer(text string) (answer string, ok bool) {
 		return n, true
 	}
 	if locs := answerIs.FindAllStringIndex(text, -1); locs != nil {
-		if n := number.FindString(text[locs[len(locs)-1][1]:]); n != "" {
-			return NormalizeNumber(n)
+		if all := numbers(text[locs[len(locs)-1][1]:]); len(all) > 0 {
+			return NormalizeNumber(all[0])
 		}
 	}
-	all := number.FindAllString(text, -1)
+	all := numbers(text)
 	if len(all) == 0 {
 		return "", false
 	}
 	return NormalizeNumber(all[len(all)-1])
+}
+
+// numbers returns the numbers in text. A sign right after a letter or
+// digit is a hyphen, as in "10-15" or "x-5", so it is left out.
+func numbers(text string) []string {
+	var out []string
+	for _, loc := range number.FindAllStringIndex(text, -1) {
+		n := text[loc[0]:loc[1]]
+		if (n[0] == '-' || n[0] == '+') && loc[0] > 0 && isWordByte(text[loc[0]-1]) {
+			n = n[1:]
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func isWordByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
 func finalAfterHashes(text string) (string, bool) {
@@ -91,11 +109,11 @@ func finalAfterHashes(text string) (string, bool) {
 	if locs == nil {
 		return "", false
 	}
-	n := number.FindString(text[locs[len(locs)-1][1]:])
-	if n == "" {
+	all := numbers(text[locs[len(locs)-1][1]:])
+	if len(all) == 0 {
 		return "", false
 	}
-	return NormalizeNumber(n)
+	return NormalizeNumber(all[0])
 }
 
 // NormalizeNumber returns the canonical form of a number: no $, commas,
