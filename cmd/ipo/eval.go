@@ -40,44 +40,125 @@ type lmScorer struct {
 // LogLikelihoods tokenizes prompt+continuation whole and scores the tokens
 // after the longest prefix it shares with the tokenized prompt, so a
 // continuation such as " A" keeps the tokenization it has in context.
+// When every continuation of a prompt adds exactly one token to the
+// prompt's tokens, one forward pass of the prompt scores them all.
 func (s lmScorer) LogLikelihoods(ctx context.Context, prompts, continuations []string) ([][]float64, error) {
 	out := make([][]float64, len(prompts))
 	for first := 0; first < len(prompts); first += evalRows {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var batch [][]int
-		var starts []int
-		for _, p := range prompts[first:min(first+evalRows, len(prompts))] {
-			context := s.tok.Encode(p, true)
-			for _, c := range continuations {
-				full := s.tok.Encode(p+c, true)
-				start := max(1, commonPrefix(context, full))
-				if start >= len(full) {
-					return nil, fmt.Errorf("continuation %q adds no tokens after the prompt", c)
-				}
-				batch = append(batch, full)
-				starts = append(starts, start)
+		var next []lmPlan // prompts scored from their last logits
+		var whole []lmPlan
+		for i := first; i < min(first+evalRows, len(prompts)); i++ {
+			plan, err := s.plan(i, prompts[i], continuations)
+			if err != nil {
+				return nil, err
+			}
+			if plan.oneToken {
+				next = append(next, plan)
+			} else {
+				whole = append(whole, plan)
 			}
 		}
-		logProbs, err := s.model.LogProbs(batch, starts)
-		if err != nil {
+		if err := s.scoreNext(next, out); err != nil {
 			return nil, err
 		}
-		for row, lp := range logProbs {
-			i, j := first+row/len(continuations), row%len(continuations)
-			if j == 0 {
-				out[i] = make([]float64, len(continuations))
-			}
-			for _, x := range lp {
-				out[i][j] += x
-			}
+		if err := s.scoreWhole(whole, out); err != nil {
+			return nil, err
 		}
 		if s.bar != nil {
-			s.bar.Add(len(batch) / len(continuations))
+			s.bar.Add(len(next) + len(whole))
 		}
 	}
 	return out, nil
+}
+
+// lmPlan holds the tokens of one prompt and of each prompt+continuation.
+type lmPlan struct {
+	index    int
+	prompt   []int
+	full     [][]int
+	starts   []int
+	oneToken bool
+}
+
+func (s lmScorer) plan(index int, prompt string, continuations []string) (lmPlan, error) {
+	plan := lmPlan{index: index, prompt: s.tok.Encode(prompt, true), oneToken: true}
+	for _, c := range continuations {
+		full := s.tok.Encode(prompt+c, true)
+		start := max(1, commonPrefix(plan.prompt, full))
+		if start >= len(full) {
+			return plan, fmt.Errorf("continuation %q adds no tokens after prompt %d", c, index+1)
+		}
+		plan.full = append(plan.full, full)
+		plan.starts = append(plan.starts, start)
+		if start != len(plan.prompt) || len(full) != start+1 {
+			plan.oneToken = false
+		}
+	}
+	return plan, nil
+}
+
+// scoreNext scores one-token continuations by the log-softmax of the
+// prompt's last logits, computed in float64 as LogProbs does.
+func (s lmScorer) scoreNext(plans []lmPlan, out [][]float64) error {
+	if len(plans) == 0 {
+		return nil
+	}
+	requests := make([]llama.Request, len(plans))
+	for i, p := range plans {
+		requests[i] = llama.Request{Tokens: p.prompt, LastOnly: true}
+	}
+	logits, err := s.model.Logits(requests)
+	if err != nil {
+		return err
+	}
+	for i, p := range plans {
+		last := logits[i][0]
+		peak := math.Inf(-1)
+		for _, x := range last {
+			peak = math.Max(peak, float64(x))
+		}
+		sum := 0.0
+		for _, x := range last {
+			sum += math.Exp(float64(x) - peak)
+		}
+		logZ := peak + math.Log(sum)
+		out[p.index] = make([]float64, len(p.full))
+		for j, full := range p.full {
+			out[p.index][j] = float64(last[full[len(full)-1]]) - logZ
+		}
+	}
+	return nil
+}
+
+// scoreWhole sums the log-probs of each continuation's tokens.
+func (s lmScorer) scoreWhole(plans []lmPlan, out [][]float64) error {
+	if len(plans) == 0 {
+		return nil
+	}
+	var batch [][]int
+	var starts []int
+	for _, p := range plans {
+		batch = append(batch, p.full...)
+		starts = append(starts, p.starts...)
+	}
+	logProbs, err := s.model.LogProbs(batch, starts)
+	if err != nil {
+		return err
+	}
+	row := 0
+	for _, p := range plans {
+		out[p.index] = make([]float64, len(p.full))
+		for j := range p.full {
+			for _, x := range logProbs[row] {
+				out[p.index][j] += x
+			}
+			row++
+		}
+	}
+	return nil
 }
 
 func commonPrefix(a, b []int) int {
@@ -160,6 +241,10 @@ func runEvalMMLU(ctx context.Context, args []string, stdout io.Writer) error {
 	opts := evals.MMLUOptions{Shots: *shots, Limit: *limit}
 	if limit := model.Config.MaxPositions; limit > 0 {
 		opts.Fits = func(p string) bool {
+			// The prompt alone rules out most prompts that are too long.
+			if len(tok.Encode(p, true)) >= limit {
+				return false
+			}
 			for _, c := range []string{" A", " B", " C", " D"} {
 				if len(tok.Encode(p+c, true)) > limit {
 					return false

@@ -65,7 +65,8 @@ func TestEvalMMLUUnknownSubject(t *testing.T) {
 }
 
 // TestLMScorerMatchesLogits checks each continuation's log-likelihood
-// against the log-softmax of the model's logits over the whole text.
+// against the log-softmax of the model's logits over the whole text, on
+// the one-pass path (one-token continuations) and the whole-text path.
 func TestLMScorerMatchesLogits(t *testing.T) {
 	dir := testutil.Shared(t, "models/stories260K")
 	model, tok, _, err := loadModel(context.Background(), dir)
@@ -75,29 +76,50 @@ func TestLMScorerMatchesLogits(t *testing.T) {
 	defer model.Close()
 
 	prompts := []string{"Once upon a time\nAnswer:", "Lily saw a dog.\nAnswer:"}
-	letters := []string{" A", " B", " C", " D"}
-	scorer := lmScorer{model: model, tok: tok}
-	got, err := scorer.LogLikelihoods(context.Background(), prompts, letters)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name          string
+		continuations []string
+		oneToken      bool
+	}{
+		// In stories260K's vocabulary " A" is two tokens, and " the" one.
+		{"letters two tokens", []string{" A", " B", " C", " D"}, false},
+		{"words one token", []string{" a", " the", ".", " and"}, true},
 	}
-
-	for i, p := range prompts {
-		prefix := tok.Encode(p, true)
-		for j, letter := range letters {
-			full := tok.Encode(p+letter, true)
-			logits, err := model.Logits([]llama.Request{{Tokens: full}})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scorer := lmScorer{model: model, tok: tok}
+			for i, p := range prompts {
+				plan, err := scorer.plan(i, p, tt.continuations)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if plan.oneToken != tt.oneToken {
+					t.Fatalf("prompt %d: one-token path %v, want %v", i, plan.oneToken, tt.oneToken)
+				}
+			}
+			got, err := scorer.LogLikelihoods(context.Background(), prompts, tt.continuations)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := 0.0
-			for k := max(1, commonPrefix(prefix, full)); k < len(full); k++ {
-				want += logSoftmaxAt(logits[0][k-1], full[k])
+
+			for i, p := range prompts {
+				prefix := tok.Encode(p, true)
+				for j, c := range tt.continuations {
+					full := tok.Encode(p+c, true)
+					logits, err := model.Logits([]llama.Request{{Tokens: full}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := 0.0
+					for k := max(1, commonPrefix(prefix, full)); k < len(full); k++ {
+						want += logSoftmaxAt(logits[0][k-1], full[k])
+					}
+					if math.Abs(got[i][j]-want) > 1e-4 {
+						t.Errorf("prompt %d %q: log-likelihood %v, want %v", i, c, got[i][j], want)
+					}
+				}
 			}
-			if math.Abs(got[i][j]-want) > 1e-4 {
-				t.Errorf("prompt %d %q: log-likelihood %v, want %v", i, letter, got[i][j], want)
-			}
-		}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (o labelOptions) check() error {
 	switch {
 	case o.limit < 0:
 		return fmt.Errorf("--limit must be 0 (all prompts) or more, got %d", o.limit)
-	case o.selection.MinMargin < 0 || o.selection.MinMargin != o.selection.MinMargin:
+	case o.selection.MinMargin < 0 || math.IsNaN(o.selection.MinMargin):
 		return fmt.Errorf("--min-margin must be 0 or more, got %v", o.selection.MinMargin)
 	case o.selection.MaxNewTokens < 0:
 		return fmt.Errorf("--max-new-tokens must be 0 (use finish_reason) or more, got %d", o.selection.MaxNewTokens)
@@ -327,7 +328,7 @@ func readLabelScores(path string, hashes map[string]string) (map[string][]float6
 		want, ok := hashes[rec.ID]
 		switch {
 		case !ok:
-			return fmt.Errorf("%s:%d: id %q is not in --samples, so the file belongs to other samples; give another --out", path, lineNo, rec.ID)
+			return fmt.Errorf("%s:%d: id %q is not in --samples (within --limit), so the file belongs to other samples; give the same --limit, or another --out", path, lineNo, rec.ID)
 		case rec.Input != want:
 			return fmt.Errorf("%s:%d: id %q was scored from other text or --category than now; give another --out", path, lineNo, rec.ID)
 		}
