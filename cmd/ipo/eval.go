@@ -355,7 +355,7 @@ func runEvalGSM8K(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if *shots > len(pool) {
-		return fmt.Errorf("--shots %d but the examples file has %d problems", *shots, len(pool))
+		return fmt.Errorf("--shots %d is more than the %d problems of the examples file; lower --shots", *shots, len(pool))
 	}
 	opts := evals.GSM8KOptions{Shots: pool[:*shots], Limit: *limit}
 	if *shotsData == "" {

@@ -50,7 +50,7 @@ func (j yesNoJudge) Score(ctx context.Context, items []label.Item) ([]float64, e
 func (j yesNoJudge) Describe() map[string]any { return j.js.Describe }
 
 // Identity returns what decides the judge's scores, so that a resumed run
-// refuses scores made by another judge.
+// rejects scores made by another judge.
 func (j yesNoJudge) Identity() map[string]any { return j.js.Identity }
 
 func (j yesNoJudge) Close() error { return j.js.Close() }
@@ -161,7 +161,7 @@ func readSampleFile(path string, limit int) ([]sampleRecord, error) {
 			return fmt.Errorf("%s:%d: missing id; --samples takes the output of ipo sample", path, lineNo)
 		}
 		if first, ok := seen[rec.ID]; ok {
-			return fmt.Errorf("%s:%d: id %q repeats line %d", path, lineNo, rec.ID, first)
+			return fmt.Errorf("%s:%d: id %q duplicates line %d; give each prompt a unique id", path, lineNo, rec.ID, first)
 		}
 		seen[rec.ID] = lineNo
 		records = append(records, rec)

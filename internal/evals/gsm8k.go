@@ -31,11 +31,11 @@ func ReadGSM8K(path string) ([]GSM8KItem, error) {
 		q, qok := row.Fields["question"].(string)
 		a, aok := row.Fields["answer"].(string)
 		if !qok || !aok {
-			return nil, fmt.Errorf("%s: want string fields question and answer", row.Where())
+			return nil, fmt.Errorf("%s: missing string field question or answer", row.Where())
 		}
 		target, ok := finalAfterHashes(a)
 		if !ok {
-			return nil, fmt.Errorf("%s: the answer has no final number after ####", row.Where())
+			return nil, fmt.Errorf("%s: field answer has no final number after \"####\"; GSM8K solutions end in \"#### N\"", row.Where())
 		}
 		items[i] = GSM8KItem{Question: q, Solution: a, Target: target}
 	}
