@@ -12,6 +12,7 @@ import (
 	"ipo/internal/generate"
 	"ipo/internal/llama"
 	"ipo/internal/sample"
+	"ipo/internal/tokenizer"
 )
 
 func init() {
@@ -143,11 +144,33 @@ func cacheAdvice(err error) error {
 	return err
 }
 
-// loadGeneration reads generation_config.json, or returns Hugging Face's
-// defaults when the model folder has none.
-func loadGeneration(dir string) (llama.GenerationConfig, error) {
-	gen, _, err := llama.LoadGenerationConfig(dir)
-	return gen, err
+// generationSetup is a model loaded for generation, with its
+// generation_config.json (or Hugging Face's defaults) and the sampling
+// settings the flags make of it.
+type generationSetup struct {
+	model *llama.Model
+	tok   *tokenizer.Tokenizer
+	dir   string
+	gen   llama.GenerationConfig
+	cfg   sample.Config
+}
+
+// load loads the model of --model and merges the sampling flags with its
+// generation_config.json.
+func (f *samplingFlags) load(ctx context.Context, fs *flag.FlagSet, modelArg string, sampleByDefault bool) (*generationSetup, error) {
+	model, tok, dir, err := loadModel(ctx, modelArg)
+	if err != nil {
+		return nil, err
+	}
+	gs := &generationSetup{model: model, tok: tok, dir: dir}
+	if gs.gen, _, err = llama.LoadGenerationConfig(dir); err == nil {
+		gs.cfg, err = f.config(fs, gs.gen, sampleByDefault)
+	}
+	if err != nil {
+		model.Close()
+		return nil, err
+	}
+	return gs, nil
 }
 
 func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -163,19 +186,12 @@ func runGenerate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	model, tok, dir, err := loadModel(ctx, *modelArg)
+	gs, err := flags.load(ctx, fs, *modelArg, false)
 	if err != nil {
 		return err
 	}
-	defer model.Close()
-	gen, err := loadGeneration(dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := flags.config(fs, gen, false)
-	if err != nil {
-		return err
-	}
+	defer gs.model.Close()
+	model, tok, dir, gen, cfg := gs.model, gs.tok, gs.dir, gs.gen, gs.cfg
 
 	ids, err := encodePrompt(tok, dir, *chatTemplate, *prompt)
 	if err != nil {

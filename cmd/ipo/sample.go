@@ -90,25 +90,25 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 		prompts = prompts[:*limit]
 	}
 
-	model, tok, dir, err := loadModel(ctx, *modelArg)
+	gs, err := flags.load(ctx, fs, *modelArg, true)
 	if err != nil {
 		return err
 	}
-	defer model.Close()
-	gen, err := loadGeneration(dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := flags.config(fs, gen, true)
-	if err != nil {
-		return err
-	}
+	defer gs.model.Close()
+	model, tok, dir, gen, cfg := gs.model, gs.tok, gs.dir, gs.gen, gs.cfg
 	enc, err := newPromptEncoder(tok, dir, *chatTemplate)
 	if err != nil {
 		return err
 	}
 
 	if err := checkResumable(*out, cfg.Seed, *n); err != nil {
+		return err
+	}
+	identity, err := sampleIdentity(dir, enc, cfg, *n, flags.maxNewTokens(gen), flags.stops)
+	if err != nil {
+		return err
+	}
+	if err := checkMeta(*out, identity); err != nil {
 		return err
 	}
 	w, err := resume.Open(*out, resume.Options{Key: resume.FieldKey("id")})
@@ -170,6 +170,28 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 // checkResumable rejects an existing output file whose records were made
 // with another seed or number of responses, which a resume would mix with
 // the new ones.
+// sampleIdentity holds what decides the samples: the model's files, the
+// rendered chat template and the decoding settings. A file sampled with
+// another identity is not resumed.
+func sampleIdentity(dir string, enc *promptEncoder, cfg sample.Config, n, maxNew int, stops []string) (map[string]any, error) {
+	files, err := fingerprintFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := enc.Render("{probe}")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"model_files":    files,
+		"chat_template":  hashText(probe),
+		"sampling":       fmt.Sprintf("%+v", cfg),
+		"n":              n,
+		"max_new_tokens": maxNew,
+		"stop":           stops,
+	}, nil
+}
+
 func checkResumable(path string, seed uint64, n int) error {
 	err := resume.Scan(path, func(lineNo int, line []byte) error {
 		var rec sampleRecord

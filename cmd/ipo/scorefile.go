@@ -69,8 +69,8 @@ func openScores(path string, identity map[string]any, items []scoreItem) (*resum
 	return w, nil
 }
 
-// checkMeta compares the judge identity with the one recorded beside an
-// existing scores file, or records it for a new one.
+// checkMeta compares an identity (what decides a job's records) with the
+// one recorded beside an existing output file, or records it for a new one.
 func checkMeta(path string, identity map[string]any) error {
 	meta := metaPath(path)
 	want, err := json.Marshal(identity)
@@ -78,12 +78,14 @@ func checkMeta(path string, identity map[string]any) error {
 		return err
 	}
 
+	// Only records need a matching identity: with none yet, this run's
+	// identity is recorded, replacing any left by a run that wrote nothing.
+	if info, err := os.Stat(path); err != nil || info.Size() == 0 {
+		return writeFileAtomic(meta, append(want, '\n'))
+	}
 	existing, err := os.ReadFile(meta)
 	if errors.Is(err, os.ErrNotExist) {
-		if info, err := os.Stat(path); err == nil && info.Size() > 0 {
-			return fmt.Errorf("%s has scores but no %s recording the judge that made them; delete it or give another --out", path, filepath.Base(meta))
-		}
-		return writeFileAtomic(meta, append(want, '\n'))
+		return fmt.Errorf("%s has records but no %s recording the settings that made them; delete it or give another --out", path, filepath.Base(meta))
 	}
 	if err != nil {
 		return err
@@ -108,7 +110,7 @@ func checkMeta(path string, identity map[string]any) error {
 	}
 	if len(changed) > 0 {
 		sort.Strings(changed)
-		return fmt.Errorf("%s was scored by another judge (%s differ, see %s); give another --out to score afresh", path, strings.Join(changed, ", "), meta)
+		return fmt.Errorf("%s was made with other settings (%s differ, see %s); give another --out to start afresh", path, strings.Join(changed, ", "), meta)
 	}
 	return nil
 }
