@@ -84,9 +84,9 @@ type lmPlan struct {
 }
 
 func (s lmScorer) plan(index int, prompt string, continuations []string) (lmPlan, error) {
-	plan := lmPlan{index: index, prompt: s.tok.Encode(prompt, true), oneToken: true}
+	plan := lmPlan{index: index, prompt: s.encode(prompt), oneToken: true}
 	for _, c := range continuations {
-		full := s.tok.Encode(prompt+c, true)
+		full := s.encode(prompt + c)
 		start := max(1, commonPrefix(plan.prompt, full))
 		if start >= len(full) {
 			return plan, fmt.Errorf("continuation %q adds no tokens after prompt %d", c, index+1)
@@ -159,6 +159,12 @@ func (s lmScorer) scoreWhole(plans []lmPlan, out [][]float64) error {
 		}
 	}
 	return nil
+}
+
+// encode tokenizes raw text with BOS, reading special-token strings in it
+// as plain text.
+func (s lmScorer) encode(text string) []int {
+	return s.tok.Encode(s.tok.EscapeSpecial(text), true)
 }
 
 func commonPrefix(a, b []int) int {
@@ -242,11 +248,11 @@ func runEvalMMLU(ctx context.Context, args []string, stdout io.Writer) error {
 	if limit := model.Config.MaxPositions; limit > 0 {
 		opts.Fits = func(p string) bool {
 			// The prompt alone rules out most prompts that are too long.
-			if len(tok.Encode(p, true)) >= limit {
+			if len(scorer.encode(p)) >= limit {
 				return false
 			}
 			for _, c := range []string{" A", " B", " C", " D"} {
-				if len(tok.Encode(p+c, true)) > limit {
+				if len(scorer.encode(p+c)) > limit {
 					return false
 				}
 			}
@@ -284,10 +290,13 @@ func runEvalMMLU(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// greedyGenerator generates with greedy decoding from raw prompts.
+// greedyGenerator generates with greedy decoding.
 type greedyGenerator struct {
-	model   *llama.Model
-	tok     *tokenizer.Tokenizer
+	model *llama.Model
+	tok   *tokenizer.Tokenizer
+	// enc renders each prompt as a user message through the chat
+	// template, or takes it as raw text with --chat-template none.
+	enc     *promptEncoder
 	stopIDs []int
 	maxNew  int
 	opts    generate.Options
@@ -299,7 +308,11 @@ func (g greedyGenerator) Generate(ctx context.Context, prompts, stops []string) 
 	decode := func(ids []int) string { return g.tok.Decode(ids, true) }
 	reqs := make([]generate.Request, len(prompts))
 	for i, p := range prompts {
-		ids := g.tok.Encode(p, true)
+		text, err := g.enc.Text(p)
+		if err != nil {
+			return nil, fmt.Errorf("prompt %d: %w", i+1, err)
+		}
+		ids := g.enc.Encode(text)
 		maxNew := g.maxNew
 		if limit := g.model.Config.MaxPositions; limit > 0 {
 			maxNew = min(maxNew, limit-len(ids))
@@ -331,6 +344,7 @@ func runEvalGSM8K(ctx context.Context, args []string, stdout io.Writer) error {
 	maxNew := fs.Int("max-new-tokens", 256, "tokens to generate per answer at most")
 	batchSize := fs.Int("batch-size", 8, "answers decoded together")
 	kvCacheMB := fs.Int("kv-cache-mb", 4096, "memory limit of the KV cache in MiB")
+	chatTemplate := fs.String("chat-template", "none", "none (the raw few-shot prompt), auto (the model's chat template, the prompt as one user message) or a template FILE")
 	out := fs.String("out", "", "summary JSON file, with every completion")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -368,9 +382,14 @@ func runEvalGSM8K(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer model.Close()
 
+	enc, err := newPromptEncoder(tok, dir, *chatTemplate)
+	if err != nil {
+		return err
+	}
+
 	start := time.Now()
 	bar := progress.New(errOutput(ctx), 0, progress.Options{Label: "gsm8k", Unit: "tokens"})
-	gen := greedyGenerator{model: model, tok: tok, stopIDs: stopTokens(model, tok, dir), maxNew: *maxNew,
+	gen := greedyGenerator{model: model, tok: tok, enc: enc, stopIDs: stopTokens(model, tok, dir), maxNew: *maxNew,
 		opts: generate.Options{BatchSize: *batchSize, CacheBytes: int64(*kvCacheMB) << 20, OnToken: func(_, _ int, _ string, _ bool) { bar.Add(1) }}}
 	res, err := evals.EvalGSM8K(ctx, gen, items, opts)
 	bar.Finish()
@@ -383,7 +402,7 @@ func runEvalGSM8K(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(tw, "gsm8k\t%d\t%d\t%d\t%.4f\n", res.Shots, res.Correct, res.Total, res.Accuracy)
 	tw.Flush()
 
-	if err := evalOutput(*out, map[string]any{"task": "gsm8k", "model": *modelArg, "max_new_tokens": *maxNew, "result": res}); err != nil {
+	if err := evalOutput(*out, map[string]any{"task": "gsm8k", "model": *modelArg, "max_new_tokens": *maxNew, "chat_template": templateName(*chatTemplate, enc), "result": res}); err != nil {
 		return err
 	}
 	fmt.Fprintf(errOutput(ctx), "gsm8k: %d problems, exact match %.4f, %d-shot; %.1fs\n", res.Total, res.Accuracy, res.Shots, time.Since(start).Seconds())

@@ -103,7 +103,7 @@ func TestLMScorerMatchesLogits(t *testing.T) {
 			}
 
 			for i, p := range prompts {
-				prefix := tok.Encode(p, true)
+				prefix := scorer.encode(p)
 				for j, c := range tt.continuations {
 					full := tok.Encode(p+c, true)
 					logits, err := model.Logits([]llama.Request{{Tokens: full}})
@@ -199,5 +199,28 @@ func TestEvalPairsOnOwnLabels(t *testing.T) {
 	}
 	if summary.Judge["kind"] != "yes-no" {
 		t.Errorf("judge %v, want kind yes-no", summary.Judge)
+	}
+}
+
+func TestEvalGSM8KChatTemplateFile(t *testing.T) {
+	model := testutil.Shared(t, "models/stories260K")
+	data := testutil.Shared(t, "data/gsm8k/test.jsonl")
+	dir := t.TempDir()
+	tmpl := writeFile(t, filepath.Join(dir, "chat.jinja"), "{% for m in messages %}{{ m.content }}\n{% endfor %}Once upon a time")
+	out := filepath.Join(dir, "gsm8k.json")
+	code, _, errOut := run(t, "", "eval", "gsm8k", "--model", model, "--data", data, "--limit", "2", "--max-new-tokens", "8", "--chat-template", tmpl, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var summary struct {
+		ChatTemplate string `json:"chat_template"`
+		Result       evals.GSM8KResult
+	}
+	readJSON(t, out, &summary)
+	if summary.ChatTemplate != tmpl {
+		t.Errorf("chat_template %q, want %q", summary.ChatTemplate, tmpl)
+	}
+	if summary.Result.Total != 2 {
+		t.Errorf("total %d, want 2", summary.Result.Total)
 	}
 }
