@@ -68,14 +68,25 @@ func linearForward(be compute.Backend, out, x, w, bias []float32, rows, in, outD
 }
 
 // swigluForward computes gate = silu(gate)·up in place; both are
-// [rows × dim].
+// [rows × dim]. silu(x) = x / (1 + e^-x), with e^-x from compute.ExpNeg in
+// chunks of siluChunk on the stack. Below x = -88.8, e^-x is +Inf and the
+// result is -0, where the exact value is below 1e-36 in magnitude.
 func swigluForward(gate, up []float32, rows, dim int) {
 	parallelRows(rows, func(lo, hi int) {
-		for i := lo * dim; i < hi*dim; i++ {
-			gate[i] = silu(gate[i]) * up[i]
+		var expNeg [siluChunk]float32
+		for i := lo * dim; i < hi*dim; i += siluChunk {
+			g := gate[i:min(i+siluChunk, hi*dim)]
+			u := up[i : i+len(g)]
+			compute.ExpNeg(expNeg[:len(g)], g)
+			for j, x := range g {
+				g[j] = x / (1 + expNeg[j]) * u[j]
+			}
 		}
 	})
 }
+
+// siluChunk is the number of elements swigluForward exponentiates at once.
+const siluChunk = 256
 
 // attentionShape describes the packed q, k, v buffers of one attention call.
 type attentionShape struct {

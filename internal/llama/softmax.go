@@ -1,6 +1,10 @@
 package llama
 
-import "math"
+import (
+	"math"
+
+	"ipo/internal/compute"
+)
 
 // exp32 returns e^x for x ≤ 0 within a few float32 ulps, several times
 // faster than math.Exp. Inputs below -87.3 are raised to -87.3, whose
@@ -53,31 +57,42 @@ func softmaxRow(row []float32, lo, hi int) {
 }
 
 // expInPlace replaces each v of values by exp(v - shift) and returns their
-// sum, added as in sumExp.
+// sum, added as in sumBlocks. The exponentials come from compute.ExpInPlace,
+// whose result for an element does not depend on its position in values.
 func expInPlace(values []float32, shift float32) float64 {
+	compute.ExpInPlace(values, shift)
+	return sumBlocks(values)
+}
+
+// sumBlocks returns Σ values, summed in blocks of 64 with four float32
+// partial sums each, the blocks added in float64. The order depends only
+// on len(values).
+func sumBlocks(values []float32) float64 {
 	var total float64
-	for lo := 0; lo < len(values); lo += 64 {
-		block := values[lo:min(lo+64, len(values))]
-		var s0, s1, s2, s3 float32
-		j := 0
-		for ; j+4 <= len(block); j += 4 {
-			e0 := exp32(block[j] - shift)
-			e1 := exp32(block[j+1] - shift)
-			e2 := exp32(block[j+2] - shift)
-			e3 := exp32(block[j+3] - shift)
-			block[j], block[j+1], block[j+2], block[j+3] = e0, e1, e2, e3
-			s0 += e0
-			s1 += e1
-			s2 += e2
-			s3 += e3
-		}
-		for ; j < len(block); j++ {
-			block[j] = exp32(block[j] - shift)
-			s0 += block[j]
-		}
-		total += float64((s0 + s1) + (s2 + s3))
+	for lo := 0; lo < len(values); lo += sumBlock {
+		total += float64(sumBlock32(values[lo:min(lo+sumBlock, len(values))]))
 	}
 	return total
+}
+
+// sumBlock is the number of values summed in float32 before the running
+// total in float64 takes them.
+const sumBlock = 64
+
+// sumBlock32 returns Σ block in four interleaved float32 partial sums.
+func sumBlock32(block []float32) float32 {
+	var s0, s1, s2, s3 float32
+	j := 0
+	for ; j+4 <= len(block); j += 4 {
+		s0 += block[j]
+		s1 += block[j+1]
+		s2 += block[j+2]
+		s3 += block[j+3]
+	}
+	for ; j < len(block); j++ {
+		s0 += block[j]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // silu returns x·sigmoid(x), calling exp32 only on non-positive arguments.
@@ -134,25 +149,16 @@ func (o *onlineLogSumExp) add(chunk []float32) {
 	o.sum += sumExp(chunk, o.max)
 }
 
-// sumExp returns Σ exp(v - shift) over values. It sums blocks of 64 in
-// four float32 partial sums, which lets the exponentials overlap, and adds
-// the blocks in float64.
+// sumExp returns Σ exp(v - shift) over values, summed as in sumBlocks.
+// Each block of 64 is copied to the stack and exponentiated there, so
+// values stays unchanged.
 func sumExp(values []float32, shift float32) float64 {
+	var buf [sumBlock]float32
 	var total float64
-	for lo := 0; lo < len(values); lo += 64 {
-		block := values[lo:min(lo+64, len(values))]
-		var s0, s1, s2, s3 float32
-		j := 0
-		for ; j+4 <= len(block); j += 4 {
-			s0 += exp32(block[j] - shift)
-			s1 += exp32(block[j+1] - shift)
-			s2 += exp32(block[j+2] - shift)
-			s3 += exp32(block[j+3] - shift)
-		}
-		for ; j < len(block); j++ {
-			s0 += exp32(block[j] - shift)
-		}
-		total += float64((s0 + s1) + (s2 + s3))
+	for lo := 0; lo < len(values); lo += sumBlock {
+		block := buf[:copy(buf[:], values[lo:min(lo+sumBlock, len(values))])]
+		compute.ExpInPlace(block, shift)
+		total += float64(sumBlock32(block))
 	}
 	return total
 }
