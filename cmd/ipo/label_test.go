@@ -201,3 +201,55 @@ func TestLabelSamplesPicksByScore(t *testing.T) {
 		t.Errorf("judge called %d times over two runs, want 1", j.calls)
 	}
 }
+
+func TestLabelResumesAfterPartialLine(t *testing.T) {
+	dir := t.TempDir()
+	samples := writeFile(t, filepath.Join(dir, "samples.jsonl"), labelSamplesFile)
+	records, err := readSampleFile(samples, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &fixedJudge{scores: map[string]float64{"Once upon a time, a cat sat on a mat.": 0.7, "Dog.": 0.1, "one two three": 0.6, "one two": 0.2}}
+	out := filepath.Join(dir, "pairs.jsonl")
+	ctx := context.WithValue(context.Background(), stderrKey{}, &strings.Builder{})
+	opts := labelOptions{out: out, selection: label.Options{KeepTruncated: true}}
+	if err := labelSamples(ctx, j, records, opts); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A crash while writing leaves the last scores line half written.
+	scores := scoresPathOf(out)
+	raw, err := os.ReadFile(scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != len(records) {
+		t.Fatalf("%d scores lines, want %d", len(lines), len(records))
+	}
+	last := lines[len(lines)-1]
+	writeFile(t, scores, strings.Join(lines[:len(lines)-1], "")+last[:len(last)/2])
+
+	var stderr strings.Builder
+	ctx = context.WithValue(context.Background(), stderrKey{}, &stderr)
+	if err := labelSamples(ctx, j, records, opts); err != nil {
+		t.Fatal(err)
+	}
+	if j.calls != 2 {
+		t.Errorf("judge called %d times, want 2 (the first run and the one lost prompt)", j.calls)
+	}
+	if !strings.Contains(stderr.String(), "4 scores resumed") {
+		t.Errorf("summary %q, want 4 scores resumed", stderr.String())
+	}
+	second, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(second) != string(first) {
+		t.Errorf("pairs after resume:\n%s\nwant\n%s", second, first)
+	}
+}
