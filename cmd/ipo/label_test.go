@@ -61,17 +61,29 @@ func TestLabelCountsEveryDropReason(t *testing.T) {
 		t.Fatalf("%d pairs, want 1", len(pairs))
 	}
 	p := pairs[0]
-	if p.ID != "kept" || p.Prompt != "Tell a story about a cat." || p.Category != "chat" {
-		t.Errorf("pair id %q prompt %q category %q, want kept, the prompt and chat", p.ID, p.Prompt, p.Category)
+	if p.ID != "kept" {
+		t.Errorf("pair id %q, want kept", p.ID)
 	}
-	if p.Chosen == p.Rejected || p.ScoreChosen <= p.ScoreRejected {
-		t.Errorf("chosen %q (%v) rejected %q (%v), want different texts and a higher chosen score", p.Chosen, p.ScoreChosen, p.Rejected, p.ScoreRejected)
+	if p.Prompt != "Tell a story about a cat." {
+		t.Errorf("pair prompt %q, want %q", p.Prompt, "Tell a story about a cat.")
+	}
+	if p.Category != "chat" {
+		t.Errorf("pair category %q, want chat", p.Category)
+	}
+	if p.Chosen == p.Rejected {
+		t.Errorf("chosen and rejected are both %q, want different texts", p.Chosen)
+	}
+	if p.ScoreChosen <= p.ScoreRejected {
+		t.Errorf("chosen score %v, want above the rejected score %v", p.ScoreChosen, p.ScoreRejected)
 	}
 	if p.Margin != p.ScoreChosen-p.ScoreRejected {
 		t.Errorf("margin %v, want %v", p.Margin, p.ScoreChosen-p.ScoreRejected)
 	}
-	if p.Judge["kind"] != "yes-no" || p.Judge["model"] != model {
-		t.Errorf("judge %v, want kind yes-no and model %s", p.Judge, model)
+	if p.Judge["kind"] != "yes-no" {
+		t.Errorf("judge kind %v, want yes-no", p.Judge["kind"])
+	}
+	if p.Judge["model"] != model {
+		t.Errorf("judge model %v, want %s", p.Judge["model"], model)
 	}
 
 	// A rerun takes every score from the scores file, and a larger
