@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"ipo/internal/llama"
 	"ipo/internal/peft"
+	"ipo/internal/safetensors"
 	"ipo/internal/testutil"
 	"ipo/internal/train"
 )
@@ -223,5 +225,88 @@ func TestTrainSFTStories(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, peft.WeightsFile)); err != nil {
 		t.Errorf("no adapter written: %v", err)
+	}
+}
+
+func TestMergeKeepsBaseDType(t *testing.T) {
+	base := filepath.Join(testutil.RepoRoot(t), "internal/llama/testdata/models/llama3_rope_tied_bf16")
+	m, err := llama.Load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cfg := peft.DefaultLoraConfig()
+	cfg.InitLoraWeights = "false" // B non-zero, so the merge changes the weights
+	cfg.BaseModelNameOrPath = base
+	ad, err := peft.New(cfg, m.AdapterDims(), rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapterDir := t.TempDir()
+	if err := ad.Save(adapterDir); err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(t.TempDir(), "merged")
+	if code, _, errOut := run(t, "", "merge", "--model", base, "--adapter", adapterDir, "--out", out); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	orig, err := safetensors.OpenModel(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	merged, err := safetensors.OpenModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer merged.Close()
+	changed := 0
+	for _, name := range orig.Names() {
+		oi, ob, _ := orig.Raw(name)
+		mi, mb, err := merged.Raw(name)
+		if err != nil {
+			t.Fatalf("merged model lacks %s: %v", name, err)
+		}
+		if mi.DType != oi.DType {
+			t.Errorf("%s stored as %s, want the base's %s", name, mi.DType, oi.DType)
+		}
+		if !bytes.Equal(ob, mb) {
+			changed++
+		}
+	}
+	if changed != len(ad.Layers) {
+		t.Errorf("%d tensors changed by the merge, want the %d adapted weights", changed, len(ad.Layers))
+	}
+
+	mm, err := llama.Load(out)
+	if err != nil {
+		t.Fatalf("merged folder does not load: %v", err)
+	}
+	defer mm.Close()
+	tokens := []int{1, 5, 9, 14, 3}
+	targets := []bool{false, true, true, true, true}
+	seq := []llama.TrainSequence{{Tokens: tokens, Targets: targets}}
+	want, err := m.TrainForward(ad, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mm.TrainForward(nil, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := m.TrainForward(nil, seq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bfloat16 keeps 8 bits of mantissa, so the merged weights round and
+	// the log-probs agree only to about 0.1%.
+	w, g, b := want.LogProbs()[0], got.LogProbs()[0], plain.LogProbs()[0]
+	tol := 0.005 * math.Abs(w)
+	if math.Abs(w-g) > tol {
+		t.Errorf("merged bfloat16 model log-prob %.4f, want %.4f ± %.4f (base with adapter)", g, w, tol)
+	}
+	if math.Abs(w-b) <= tol {
+		t.Errorf("the adapter moves the log-prob only from %.4f to %.4f, too little to test the merge", b, w)
 	}
 }
