@@ -200,3 +200,42 @@ func TestNonFiniteLossStops(t *testing.T) {
 		t.Errorf("latest checkpoint is step %d, want the last good step %d", ck.State.Step, res.Steps)
 	}
 }
+
+// cancelWriter cancels a context when a log line contains marker.
+type cancelWriter struct {
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w cancelWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+func TestInterruptSavesCheckpoint(t *testing.T) {
+	m := tinyModel(t)
+	pairs := parityPairs(16, m.Config.VocabSize, 4)
+	cfg := tinyConfig()
+	cfg.SaveSteps = 100
+	dir := t.TempDir()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := &DPO{Model: m, Config: cfg, Pairs: pairs, RefKey: "test", Options: Options{OutDir: dir, Console: cancelWriter{"step 3/", cancel}}}
+	res, err := d.Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if res.Steps != 3 {
+		t.Errorf("interrupted after %d steps, want 3", res.Steps)
+	}
+	ck, _, err := train.LatestCheckpoint(dir, m.AdapterDims())
+	if err != nil {
+		t.Fatalf("no checkpoint after the interruption: %v", err)
+	}
+	if ck.State.Step != 3 {
+		t.Errorf("checkpoint of step %d, want 3", ck.State.Step)
+	}
+}
