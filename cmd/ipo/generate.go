@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ func (l *stringList) Set(value string) error {
 	*l = append(*l, value)
 	return nil
 }
+
+// maxKVCacheMB bounds --kv-cache-mb so that its byte count fits an int64
+// (2^30 MiB is 1 PiB, far past any machine's memory).
+const maxKVCacheMB = 1 << 30
 
 // samplingFlags are the decoding flags shared by generate and sample.
 type samplingFlags struct {
@@ -101,6 +106,12 @@ func (f *samplingFlags) config(fs *flag.FlagSet, gen llama.GenerationConfig, sam
 	if *f.greedy {
 		cfg.DoSample = false
 	}
+	// transformers ignores the temperature of a greedy generation_config.json,
+	// and such files often hold 0; sampling by default then uses 1.
+	if cfg.DoSample && !set["temperature"] && cfg.Temperature <= 0 {
+		slog.Info("generation_config.json has temperature 0 for greedy decoding; sampling with temperature 1 (set --temperature to change it)")
+		cfg.Temperature = 1
+	}
 	if err := cfg.Validate(); err != nil {
 		return sample.Config{}, err
 	}
@@ -108,8 +119,8 @@ func (f *samplingFlags) config(fs *flag.FlagSet, gen llama.GenerationConfig, sam
 	if *f.batchSize < 1 {
 		return sample.Config{}, fmt.Errorf("--batch-size must be at least 1, got %d", *f.batchSize)
 	}
-	if *f.kvCacheMB < 1 {
-		return sample.Config{}, fmt.Errorf("--kv-cache-mb must be at least 1, got %d", *f.kvCacheMB)
+	if *f.kvCacheMB < 1 || *f.kvCacheMB > maxKVCacheMB {
+		return sample.Config{}, fmt.Errorf("--kv-cache-mb must be between 1 and %d, got %d", maxKVCacheMB, *f.kvCacheMB)
 	}
 	if *f.maxNew < 0 {
 		return sample.Config{}, fmt.Errorf("--max-new-tokens must be 0 (from generation_config.json) or more, got %d", *f.maxNew)

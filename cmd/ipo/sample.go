@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,10 @@ func sequenceIndex(id string, response int) uint64 {
 	return h.Sum64()
 }
 
+// maxResponses bounds --n: the responses of a chunk of prompts are held in
+// memory until each prompt is complete.
+const maxResponses = 1 << 16
+
 func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlagSet("sample", "--model DIR --data FILE --out FILE [--n 4] [sampling flags]")
 	modelArg := fs.String("model", "", "model folder or Hugging Face id (required)")
@@ -75,8 +80,8 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	if *n < 1 {
-		return fmt.Errorf("--n must be at least 1, got %d", *n)
+	if *n < 1 || *n > maxResponses {
+		return fmt.Errorf("--n must be between 1 and %d, got %d", maxResponses, *n)
 	}
 	if *limit < 0 {
 		return fmt.Errorf("--limit must be 0 (all prompts) or more, got %d", *limit)
@@ -101,7 +106,7 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	if err := checkResumable(*out, cfg.Seed, *n); err != nil {
+	if err := checkResumable(*out, cfg.Seed, *n, prompts); err != nil {
 		return err
 	}
 	identity, err := sampleIdentity(dir, enc, cfg, *n, flags.maxNewTokens(gen), flags.stops)
@@ -111,7 +116,9 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := checkMeta(*out, identity); err != nil {
 		return err
 	}
-	w, err := resume.Open(*out, resume.Options{Key: resume.FieldKey("id")})
+	// Each prompt's record is flushed to disk as soon as it is written, so
+	// a killed run loses only prompts still being sampled.
+	w, err := resume.Open(*out, resume.Options{Key: resume.FieldKey("id"), FlushRows: 1})
 	if err != nil {
 		return err
 	}
@@ -167,9 +174,6 @@ func runSample(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// checkResumable rejects an existing output file whose records were made
-// with another seed or number of responses, which a resume would mix with
-// the new ones.
 // sampleIdentity holds what decides the samples: the model's files, the
 // rendered chat template and the decoding settings. A file sampled with
 // another identity is not resumed.
@@ -192,7 +196,15 @@ func sampleIdentity(dir string, enc *promptEncoder, cfg sample.Config, n, maxNew
 	}, nil
 }
 
-func checkResumable(path string, seed uint64, n int) error {
+// checkResumable rejects an existing output file whose records were made
+// with another seed or number of responses, or from another prompt than
+// the one --data now has under the same id, which a resume would mix with
+// the new ones.
+func checkResumable(path string, seed uint64, n int, prompts []sample.Prompt) error {
+	byID := make(map[string]sample.Prompt, len(prompts))
+	for _, p := range prompts {
+		byID[p.ID] = p
+	}
 	err := resume.Scan(path, func(lineNo int, line []byte) error {
 		var rec sampleRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
@@ -201,6 +213,14 @@ func checkResumable(path string, seed uint64, n int) error {
 		if rec.Seed != seed || len(rec.Responses) != n {
 			return fmt.Errorf("%s:%d has %d responses with seed %d, but this run asks for --n %d and --seed %d: give the same values to resume, or another --out",
 				path, lineNo, len(rec.Responses), rec.Seed, n, seed)
+		}
+		p, ok := byID[rec.ID]
+		if !ok {
+			return nil
+		}
+		text, messages := recordPrompt(p)
+		if rec.Prompt != text || !slices.Equal(rec.Messages, messages) {
+			return fmt.Errorf("%s:%d: id %q was sampled from another prompt than --data has now under that id; give another --out", path, lineNo, rec.ID)
 		}
 		return nil
 	})
@@ -328,17 +348,24 @@ func (o *orderedWriter) add(index int, r generate.Result) {
 
 	for o.next < len(o.prompts) && o.pending[o.next] == 0 && o.err == nil {
 		p := o.prompts[o.next]
-		rec := sampleRecord{ID: p.ID, Prompt: p.Text, Messages: p.Messages, Category: p.Category,
+		text, messages := recordPrompt(p.Prompt)
+		rec := sampleRecord{ID: p.ID, Prompt: text, Messages: messages, Category: p.Category,
 			Responses: o.responses[o.next], PromptTokens: len(p.ids), Seed: o.job.cfg.Seed}
-		if rec.Prompt == "" {
-			rec.Prompt = lastUserMessage(p.Messages)
-		}
 		if err := o.w.Write(rec); err != nil {
 			o.err = fmt.Errorf("write %s: %w", o.w.Path(), err)
 		}
 		o.responses[o.next] = nil
 		o.next++
 	}
+}
+
+// recordPrompt returns the prompt text and messages a record stores for p:
+// its text, or for a chat prompt its last user turn and the messages.
+func recordPrompt(p sample.Prompt) (string, []sample.Message) {
+	if p.Text != "" {
+		return p.Text, p.Messages
+	}
+	return lastUserMessage(p.Messages), p.Messages
 }
 
 // lastUserMessage returns the content of the last user turn of a chat

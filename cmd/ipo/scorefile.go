@@ -24,6 +24,9 @@ func metaPath(scores string) string {
 	return strings.TrimSuffix(scores, ".jsonl") + ".meta.json"
 }
 
+// flushRows is how many score records are written and synced together.
+const flushRows = 8
+
 // inputHash identifies the text a record scored.
 func inputHash(it scoreItem) string {
 	return hashText(it.Category + "\x00" + it.Prompt + "\x00" + it.Response)
@@ -36,7 +39,9 @@ func openScores(path string, identity map[string]any, items []scoreItem) (*resum
 	if err := checkMeta(path, identity); err != nil {
 		return nil, err
 	}
-	w, err := resume.Open(path, resume.Options{Key: resume.FieldKey("id")})
+	// Records reach the disk in batches of flushRows, so a killed run
+	// loses at most the last few batches of work.
+	w, err := resume.Open(path, resume.Options{Key: resume.FieldKey("id"), FlushRows: flushRows})
 	if err != nil {
 		return nil, err
 	}
