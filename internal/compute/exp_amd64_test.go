@@ -43,4 +43,6 @@ func runExpTests(t *testing.T) {
 	t.Run("Position", TestExpIndependentOfPosition)
 	t.Run("Shift", TestExpInPlaceShift)
 	t.Run("Neg", TestExpNegMatchesExpInPlace)
+	t.Run("Max", TestMaxMatchesLoop)
+	t.Run("MaxSpecial", TestMaxSpecialSlices)
 }
