@@ -49,9 +49,7 @@ func logSumExp(row []float32) float64 {
 func softmaxRow(row []float32, lo, hi int) {
 	valid := row[lo:hi]
 	inv := float32(1 / expInPlace(valid, maxValue(valid)))
-	for j := range valid {
-		valid[j] *= inv
-	}
+	compute.Scale(inv, valid)
 	clear(row[:lo])
 	clear(row[hi:])
 }
@@ -104,32 +102,9 @@ func silu(x float32) float32 {
 	return x * e / (1 + e)
 }
 
-// maxValue returns the largest of values, or -Inf for none. It keeps four
-// running maxima, which shortens the dependency chain of the comparisons.
+// maxValue returns the largest of values, or -Inf for none, skipping NaN.
 func maxValue(values []float32) float32 {
-	m0 := float32(math.Inf(-1))
-	m1, m2, m3 := m0, m0, m0
-	j := 0
-	for ; j+4 <= len(values); j += 4 {
-		if v := values[j]; v > m0 {
-			m0 = v
-		}
-		if v := values[j+1]; v > m1 {
-			m1 = v
-		}
-		if v := values[j+2]; v > m2 {
-			m2 = v
-		}
-		if v := values[j+3]; v > m3 {
-			m3 = v
-		}
-	}
-	for ; j < len(values); j++ {
-		if values[j] > m0 {
-			m0 = values[j]
-		}
-	}
-	return max(m0, m1, m2, m3)
+	return compute.Max(values)
 }
 
 // onlineLogSumExp accumulates log Σ exp over a row given in chunks.
