@@ -150,7 +150,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty run config; give at least name, model, iterations and prompts")
 		}
-		return nil, fmt.Errorf("%s (the keys are listed in docs/run-example.yaml)", cleanYAMLError(err))
+		return nil, fmt.Errorf("%s (the keys are listed in docs/run-example.yaml)", cleanYAMLError(err, data))
 	}
 	if cfg.RunsDir == "" {
 		cfg.RunsDir = "runs"
@@ -162,10 +162,20 @@ func ParseConfig(data []byte) (*Config, error) {
 }
 
 // cleanYAMLError rewrites yaml.v3's "field x not found in type
-// pipeline.Config" as "unknown key x".
-func cleanYAMLError(err error) string {
+// pipeline.Config" as "unknown key x", and names the key of the line a
+// type error points at.
+func cleanYAMLError(err error, doc []byte) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil && strings.Contains(msg, "cannot unmarshal") {
+		lines := strings.Split(string(doc), "\n")
+		if line >= 1 && line <= len(lines) {
+			if key, _, ok := strings.Cut(strings.TrimSpace(lines[line-1]), ":"); ok {
+				msg = fmt.Sprintf("key %s: %s", strings.TrimLeft(key, "- "), msg)
+			}
+		}
+	}
 	if i := strings.Index(msg, "field "); i >= 0 {
 		if j := strings.Index(msg[i:], " not found in type "); j >= 0 {
 			msg = msg[:i] + "unknown key " + msg[i+len("field "):i+j]
