@@ -190,7 +190,10 @@ func (l *loop) iteration(ctx context.Context, k int, prompts []sample.Prompt, po
 			return l.invoke(ctx, k, "label", "label", append(args, cfg.Label.Args...))
 		},
 		Outputs: []string{"pairs.jsonl"},
-		Count:   func() (map[string]float64, error) { return countLabel(filepath.Join(stageDir("label"), stageLogFile)) },
+		// Each pair's judge description names the model's path, which
+		// differs between run folders.
+		OutputIgnoreFields: []string{"judge"},
+		Count:              func() (map[string]float64, error) { return countLabel(filepath.Join(stageDir("label"), stageLogFile)) },
 	})
 	if err != nil {
 		return nil, model, err
@@ -200,9 +203,11 @@ func (l *loop) iteration(ctx context.Context, k int, prompts []sample.Prompt, po
 			k, filepath.Join(stageDir("label"), stageLogFile))
 	}
 
+	pairsInput := local("pairs", pairs)
+	pairsInput.IgnoreFields = []string{"judge"}
 	trainDir := stageDir("train")
 	trainStage, err := do(&pipeline.Stage{Name: "train",
-		Inputs:   []pipeline.Input{model, local("pairs", pairs)},
+		Inputs:   []pipeline.Input{model, pairsInput},
 		Settings: map[string]any{"train": cfg.Train, "seed": cfg.Seed},
 		After:    after(labelStage),
 		Run: func(ctx context.Context) error {

@@ -37,6 +37,9 @@ type Input struct {
 	SHA256 string `json:"sha256"`
 	// File is the path read on this machine; it is not recorded.
 	File string `json:"-"`
+	// IgnoreFields are top-level fields of a JSON Lines file left out of
+	// the hash, such as a field that records the file's own path.
+	IgnoreFields []string `json:"-"`
 }
 
 // Manifest records a finished stage. Every field but WallSeconds depends
@@ -96,6 +99,9 @@ type Stage struct {
 	Run func(ctx context.Context) error
 	// Outputs are the files, relative to Dir, hashed into the manifest.
 	Outputs []string
+	// OutputIgnoreFields are JSON Lines fields left out of the output
+	// hashes (see Input.IgnoreFields).
+	OutputIgnoreFields []string
 	// Count reads the figures recorded in the manifest from the outputs.
 	Count func() (map[string]float64, error)
 }
@@ -159,7 +165,7 @@ func Do(ctx context.Context, s *Stage) (*Manifest, Result, error) {
 	m.WallSeconds = time.Since(start).Seconds()
 
 	for _, name := range s.Outputs {
-		sum, err := HashPath(filepath.Join(s.Dir, name))
+		sum, err := hashInput(filepath.Join(s.Dir, name), s.OutputIgnoreFields)
 		if err != nil {
 			return nil, result, fmt.Errorf("stage %s: output: %w", s.Name, err)
 		}
@@ -186,7 +192,7 @@ func Do(ctx context.Context, s *Stage) (*Manifest, Result, error) {
 func (s *Stage) manifest() (*Manifest, error) {
 	m := &Manifest{Stage: s.Name, Iteration: s.Iteration}
 	for _, in := range s.Inputs {
-		sum, err := HashPath(in.File)
+		sum, err := hashInput(in.File, in.IgnoreFields)
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: input %s: %w", s.Name, in.Name, err)
 		}
@@ -202,6 +208,45 @@ func (s *Stage) manifest() (*Manifest, error) {
 		m.After = append(m.After, a.Stage+"@"+a.Digest())
 	}
 	return m, nil
+}
+
+// hashInput returns HashPath of path, or HashJSONLines when fields are
+// ignored.
+func hashInput(path string, ignore []string) (string, error) {
+	if len(ignore) == 0 {
+		return HashPath(path)
+	}
+	return HashJSONLines(path, ignore)
+}
+
+// HashJSONLines returns the hex sha256 of a JSON Lines file with the given
+// top-level fields removed from every row; the other fields are hashed as
+// compact JSON with sorted keys, one row per line.
+func HashJSONLines(path string, ignore []string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal(line, &row); err != nil {
+			return "", fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		for _, field := range ignore {
+			delete(row, field)
+		}
+		canonical, err := json.Marshal(row)
+		if err != nil {
+			return "", fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		h.Write(canonical)
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadManifest reads a stage manifest.
