@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -231,7 +229,7 @@ func (l *loop) iteration(ctx context.Context, k int, prompts []sample.Prompt, po
 		// between run folders, so only its weights are recorded.
 		Outputs: []string{"adapter_model.safetensors"},
 		Count: func() (map[string]float64, error) {
-			steps, counts, err := readTrainLog(filepath.Join(trainDir, trainer.LogFile))
+			steps, counts, err := pipeline.ReadTrainLog(filepath.Join(trainDir, trainer.LogFile))
 			it.Steps = steps
 			return counts, err
 		},
@@ -240,7 +238,7 @@ func (l *loop) iteration(ctx context.Context, k int, prompts []sample.Prompt, po
 		return nil, model, err
 	}
 	if it.Steps == nil {
-		it.Steps, _, _ = readTrainLog(filepath.Join(trainDir, trainer.LogFile))
+		it.Steps, _, _ = pipeline.ReadTrainLog(filepath.Join(trainDir, trainer.LogFile))
 	}
 
 	mergedDir := filepath.Join(stageDir("merge"), "model")
@@ -406,49 +404,6 @@ func countLabel(logPath string) (map[string]float64, error) {
 	return counts, nil
 }
 
-// trainCounts are the metrics of the last logged step and evaluation that
-// the train manifest records.
-var trainCounts = []string{"loss", "rewards/margins", "rewards/accuracies", "eval_loss", "eval_rewards/margins", "eval_rewards/accuracies"}
-
-// readTrainLog reads the training metrics log: the loss and reward margin
-// of every logged step, and the last values of trainCounts.
-func readTrainLog(path string) ([]pipeline.TrainStep, map[string]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	var steps []pipeline.TrainStep
-	counts := map[string]float64{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var raw map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		rec := map[string]float64{}
-		for key, v := range raw {
-			if f, ok := v.(float64); ok {
-				rec[key] = f
-			}
-		}
-		for _, key := range trainCounts {
-			if v, ok := rec[key]; ok {
-				counts[key] = v
-			}
-		}
-		if loss, ok := rec["loss"]; ok {
-			steps = append(steps, pipeline.TrainStep{Step: int(rec["step"]), Loss: loss, Margin: rec["rewards/margins"], Accuracy: rec["rewards/accuracies"]})
-			counts["steps"] = rec["step"]
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return steps, counts, nil
-}
-
 // evaluate runs the configured evaluations of model in iteration it.
 func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model pipeline.Input, modelStage *pipeline.Manifest) error {
 	cfg := l.cfg.Eval
@@ -472,12 +427,12 @@ func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model
 			args: func(dir, data string) []string {
 				args := []string{"--data", data, "--out", dir}
 				return append(appendIf(args, cfg.RewardBench.ChatTemplate != "", "--chat-template", cfg.RewardBench.ChatTemplate), cfg.RewardBench.Args...)
-			}, score: benchScore("pairs")},
+			}, score: pipeline.BenchCounts("pairs")},
 		{name: "bench-rmbench", command: "bench rmbench", data: cfg.RMBench.Data, settings: cfg.RMBench, subset: cfg.RMBench.Limit,
 			args: func(dir, data string) []string {
 				args := []string{"--data", data, "--out", dir}
 				return append(appendIf(args, cfg.RMBench.ChatTemplate != "", "--chat-template", cfg.RMBench.ChatTemplate), cfg.RMBench.Args...)
-			}, score: benchScore("prompts")},
+			}, score: pipeline.BenchCounts("prompts")},
 		{name: "eval-mmlu", command: "eval mmlu", data: cfg.MMLU.Data, settings: cfg.MMLU,
 			args: func(dir, data string) []string {
 				args := []string{"--data", data, "--out", filepath.Join(dir, "summary.json"), "--limit", strconv.Itoa(cfg.MMLU.Limit)}
@@ -486,18 +441,18 @@ func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model
 					args = append(args, "--shots", strconv.Itoa(*cfg.MMLU.Shots))
 				}
 				return append(args, cfg.MMLU.Args...)
-			}, score: evalScore},
+			}, score: pipeline.EvalCounts},
 		{name: "eval-gsm8k", command: "eval gsm8k", data: cfg.GSM8K.Data, settings: cfg.GSM8K,
 			args: func(dir, data string) []string {
 				args := []string{"--data", data, "--out", filepath.Join(dir, "summary.json"), "--limit", strconv.Itoa(cfg.GSM8K.Limit), "--shots", strconv.Itoa(cfg.GSM8K.Shots)}
 				args = appendIf(args, cfg.GSM8K.MaxNewTokens > 0, "--max-new-tokens", strconv.Itoa(cfg.GSM8K.MaxNewTokens))
 				return append(args, cfg.GSM8K.Args...)
-			}, score: evalScore},
+			}, score: pipeline.EvalCounts},
 		{name: "eval-pairs", command: "eval pairs", data: cfg.Pairs.Data, settings: cfg.Pairs,
 			args: func(dir, data string) []string {
 				args := []string{"--data", data, "--out", filepath.Join(dir, "summary.json"), "--limit", strconv.Itoa(cfg.Pairs.Limit)}
 				return append(appendIf(args, cfg.Pairs.ChatTemplate != "", "--chat-template", cfg.Pairs.ChatTemplate), cfg.Pairs.Args...)
-			}, score: evalScore},
+			}, score: pipeline.EvalCounts},
 	}
 
 	for _, e := range stages {
@@ -513,7 +468,7 @@ func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model
 				data := e.data
 				if e.subset > 0 {
 					var err error
-					if data, err = writeSubset(e.data, dir, e.subset); err != nil {
+					if data, err = pipeline.WriteSubset(e.data, dir, e.subset); err != nil {
 						return err
 					}
 				}
@@ -539,85 +494,4 @@ func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model
 		it.Stages[e.name] = m
 	}
 	return nil
-}
-
-// benchScore reads a RewardBench or RM-Bench summary: the official score
-// when every section is present, else the partial score over the sections
-// that are, and the count of rows under rowsKey.
-func benchScore(rowsKey string) func(map[string]any) map[string]float64 {
-	return func(summary map[string]any) map[string]float64 {
-		counts := map[string]float64{}
-		for _, key := range []string{"score", "partial_score", "accuracy", rowsKey} {
-			if v, ok := summary[key].(float64); ok {
-				counts[key] = v
-			}
-		}
-		if _, ok := counts["score"]; !ok {
-			if v, ok := counts["partial_score"]; ok {
-				counts["score"] = v
-			}
-		}
-		return counts
-	}
-}
-
-// evalScore reads an ipo eval summary: its accuracy as the score, with the
-// correct and total counts.
-func evalScore(summary map[string]any) map[string]float64 {
-	counts := map[string]float64{}
-	result, _ := summary["result"].(map[string]any)
-	for _, key := range []string{"accuracy", "correct", "total"} {
-		if v, ok := result[key].(float64); ok {
-			counts[key] = v
-		}
-	}
-	if v, ok := counts["accuracy"]; ok {
-		counts["score"] = v
-	}
-	return counts
-}
-
-// writeSubset writes the first limit rows of a JSON Lines or JSON array
-// file into dir, under the source's base name with the extension .jsonl
-// (RM-Bench reads the domain from the file name), and returns its path.
-func writeSubset(src, dir string, limit int) (string, error) {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return "", fmt.Errorf("limit: %w; a row limit needs a JSON or JSON Lines file", err)
-	}
-	var rows []json.RawMessage
-	switch strings.ToLower(filepath.Ext(src)) {
-	case ".jsonl":
-		sc := bufio.NewScanner(strings.NewReader(string(data)))
-		sc.Buffer(nil, 64<<20)
-		for sc.Scan() && len(rows) < limit {
-			if line := strings.TrimSpace(sc.Text()); line != "" {
-				rows = append(rows, json.RawMessage(line))
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return "", fmt.Errorf("read %s: %w", src, err)
-		}
-	case ".json":
-		if err := json.Unmarshal(data, &rows); err != nil {
-			return "", fmt.Errorf("%s: %w; a row limit needs a JSON array of rows", src, err)
-		}
-		rows = rows[:min(limit, len(rows))]
-	default:
-		return "", fmt.Errorf("%s: a row limit works on .json and .jsonl files; remove limit or convert the data", src)
-	}
-
-	var b bytes.Buffer
-	for _, r := range rows {
-		if err := json.Compact(&b, r); err != nil {
-			return "", fmt.Errorf("%s: %w", src, err)
-		}
-		b.WriteByte('\n')
-	}
-	base := strings.TrimSuffix(filepath.Base(src), filepath.Ext(src))
-	path := filepath.Join(dir, "data", base+".jsonl")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	return path, pipeline.WriteFileAtomic(path, b.Bytes())
 }

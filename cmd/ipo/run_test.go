@@ -90,6 +90,19 @@ func TestRunResumeGivesSameManifests(t *testing.T) {
 	}
 
 	checkReport(t, split.RunDir(), split.Iterations)
+
+	// A changed training setting reruns iteration 1's training and every
+	// stage after it, but not the sampling and labelling before it.
+	whole.Train.Config["beta"] = 0.2
+	var changed bytes.Buffer
+	if err := runLoop(context.Background(), whole, &changed, runHooks{}); err != nil {
+		t.Fatalf("run with another beta: %v", err)
+	}
+	for _, want := range []string{"iter-1/label done before, skipped", "iter-1/train finished", "iter-1/merge finished", "iter-2/prompts done before, skipped", "iter-2/sample finished"} {
+		if !strings.Contains(normalizeSpaces(changed.String()), want) {
+			t.Errorf("run with another beta: output lacks %q:\n%s", want, changed.String())
+		}
+	}
 }
 
 // readManifests returns every manifest under dir by its relative path, as
