@@ -29,7 +29,7 @@ const stageLogFile = "stage.log"
 
 // runHooks lets tests observe a run; the zero value observes nothing.
 type runHooks struct {
-	// stageOutput sees every write to a stage's log, with the stage named
+	// stageOutput receives every write to a stage's log, with the stage named
 	// as iter-K/STAGE.
 	stageOutput func(stage string, p []byte)
 }
@@ -142,8 +142,10 @@ func (l *loop) iteration(ctx context.Context, k int, prompts []sample.Prompt, po
 
 	poolFile := filepath.Join(stageDir("prompts"), "pool.jsonl")
 	promptsStage, err := do(&pipeline.Stage{Name: "prompts",
-		Inputs:   []pipeline.Input{{Name: "prompts", Path: cfg.Prompts.Data, File: cfg.Prompts.Data}},
-		Settings: map[string]any{"seed": cfg.Seed, "iterations": cfg.Iterations, "per_iteration": cfg.Prompts.PerIteration, "field": cfg.Prompts.Field, "id_field": cfg.Prompts.IDField},
+		Inputs: []pipeline.Input{{Name: "prompts", Path: cfg.Prompts.Data, File: cfg.Prompts.Data}},
+		// Pool k does not depend on the number of iterations, so raising
+		// iterations keeps the finished ones.
+		Settings: map[string]any{"seed": cfg.Seed, "per_iteration": cfg.Prompts.PerIteration, "field": cfg.Prompts.Field, "id_field": cfg.Prompts.IDField},
 		Run:      func(context.Context) error { return writePool(poolFile, prompts, pool) },
 		Outputs:  []string{"pool.jsonl"},
 		Count:    func() (map[string]float64, error) { return map[string]float64{"prompts": float64(len(pool))}, nil },
@@ -326,6 +328,17 @@ func (h hookWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// isHubDatasetID reports whether data names no local path but has the
+// form owner/name of a Hugging Face Hub dataset, which the bench commands
+// download themselves.
+func isHubDatasetID(data string) bool {
+	if _, err := os.Stat(data); err == nil {
+		return false
+	}
+	owner, name, ok := strings.Cut(data, "/")
+	return ok && owner != "" && name != "" && !strings.Contains(name, "/") && !strings.HasPrefix(owner, ".")
+}
+
 func appendIf(args []string, cond bool, more ...string) []string {
 	if cond {
 		return append(args, more...)
@@ -460,8 +473,12 @@ func (l *loop) evaluate(ctx context.Context, it *pipeline.IterationReport, model
 			continue
 		}
 		dir := filepath.Join(iterDir, e.name)
+		data := pipeline.Input{Name: "data", Path: e.data, File: e.data}
+		if isHubDatasetID(e.data) {
+			data.File = ""
+		}
 		s := &pipeline.Stage{Name: e.name, Iteration: it.Iteration, Dir: dir,
-			Inputs:   []pipeline.Input{model, {Name: "data", Path: e.data, File: e.data}},
+			Inputs:   []pipeline.Input{model, data},
 			Settings: e.settings,
 			After:    after,
 			Run: func(ctx context.Context) error {

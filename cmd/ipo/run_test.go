@@ -202,3 +202,23 @@ func TestRunRejectsUnknownKey(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and a message naming the key itrations", code, errOut)
 	}
 }
+
+func TestIsHubDatasetID(t *testing.T) {
+	local := filepath.Join(t.TempDir(), "data.jsonl")
+	os.WriteFile(local, []byte("{}\n"), 0o644)
+	tests := []struct {
+		data string
+		want bool
+	}{
+		{"allenai/reward-bench", true},
+		{local, false},
+		{"../shared/absent.jsonl", false},
+		{"rows.jsonl", false},
+		{"a/b/c.jsonl", false},
+	}
+	for _, tt := range tests {
+		if got := isHubDatasetID(tt.data); got != tt.want {
+			t.Errorf("isHubDatasetID(%q) = %v, want %v", tt.data, got, tt.want)
+		}
+	}
+}

@@ -37,8 +37,8 @@ type Config struct {
 	// Iterations is K, the number of sample-label-train-merge-evaluate
 	// rounds.
 	Iterations int `yaml:"iterations" json:"iterations"`
-	// Seed seeds the prompt pool split and, unless the stage sections set
-	// their own, the sampler and the trainer.
+	// Seed seeds the prompt pool split, the sampler (with seed+k in
+	// iteration k) and the trainer.
 	Seed uint64 `yaml:"seed" json:"seed"`
 
 	Prompts PromptsConfig `yaml:"prompts" json:"prompts"`

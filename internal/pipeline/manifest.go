@@ -35,7 +35,10 @@ type Input struct {
 	// SHA256 is the hex sha256 of the file, or for a folder of its file
 	// names and contents (see HashPath).
 	SHA256 string `json:"sha256"`
-	// File is the path read on this machine; it is not recorded.
+	// File is the path read on this machine; it is not recorded. An empty
+	// File marks a Hugging Face Hub id, recorded with an empty SHA256.
+	// NOTE: a new revision of such a dataset on the Hub does not rerun the
+	// stage, because its content is not hashed.
 	File string `json:"-"`
 	// IgnoreFields are top-level fields of a JSON Lines file left out of
 	// the hash, such as a field that records the file's own path.
@@ -192,11 +195,13 @@ func Do(ctx context.Context, s *Stage) (*Manifest, Result, error) {
 func (s *Stage) manifest() (*Manifest, error) {
 	m := &Manifest{Stage: s.Name, Iteration: s.Iteration}
 	for _, in := range s.Inputs {
-		sum, err := hashInput(in.File, in.IgnoreFields)
-		if err != nil {
-			return nil, fmt.Errorf("stage %s: input %s: %w", s.Name, in.Name, err)
+		if in.File != "" {
+			sum, err := hashInput(in.File, in.IgnoreFields)
+			if err != nil {
+				return nil, fmt.Errorf("stage %s: input %s: %w", s.Name, in.Name, err)
+			}
+			in.SHA256 = sum
 		}
-		in.SHA256 = sum
 		m.Inputs = append(m.Inputs, in)
 	}
 	settings, err := json.Marshal(s.Settings)

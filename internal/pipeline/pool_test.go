@@ -50,6 +50,16 @@ func TestSplitPoolsSeeded(t *testing.T) {
 	}
 }
 
+func TestSplitPoolsKeepEarlierPools(t *testing.T) {
+	two, _ := SplitPools(40, 2, 5, 3)
+	four, _ := SplitPools(40, 4, 5, 3)
+	for k := range two {
+		if !slices.Equal(two[k], four[k]) {
+			t.Errorf("pool %d is %v with 2 iterations but %v with 4; want more iterations to keep the earlier pools", k, two[k], four[k])
+		}
+	}
+}
+
 func TestSplitPoolsTooFewPrompts(t *testing.T) {
 	tests := []struct {
 		n, iterations, size int
