@@ -109,7 +109,7 @@ type Stage struct {
 	Count func() (map[string]float64, error)
 }
 
-// Result is what Do did with a stage.
+// Result is the outcome of Do for one stage.
 type Result int
 
 // The outcomes of Do.
@@ -225,7 +225,7 @@ func hashInput(path string, ignore []string) (string, error) {
 }
 
 // HashJSONLines returns the hex sha256 of a JSON Lines file with the given
-// top-level fields removed from every row; the other fields are hashed as
+// top-level fields removed from every row. The other fields are hashed as
 // compact JSON with sorted keys, one row per line.
 func HashJSONLines(path string, ignore []string) (string, error) {
 	data, err := os.ReadFile(path)

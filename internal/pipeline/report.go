@@ -31,7 +31,7 @@ var Evaluations = []Evaluation{
 	{"eval-pairs", "held-out pairs"},
 }
 
-// Report is what the run report shows.
+// Report is the content of a run report: the run and its iterations.
 type Report struct {
 	Name  string
 	Model string
