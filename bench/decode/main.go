@@ -19,56 +19,20 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"ipo/bench/internal/benchkit"
 	"ipo/internal/compute"
 	"ipo/internal/generate"
 	"ipo/internal/llama"
 	"ipo/internal/sample"
 )
-
-// smolLM2Config returns SmolLM2-135M's architecture with the given number
-// of layers.
-func smolLM2Config(layers int) llama.Config {
-	return llama.Config{
-		ModelType: "llama", HiddenSize: 576, IntermediateSize: 1536, NumLayers: layers,
-		NumHeads: 9, NumKVHeads: 3, HeadDim: 64, VocabSize: 49152, MaxPositions: 8192,
-		RMSNormEps: 1e-5, RopeTheta: 100000, TieWordEmbeddings: true,
-	}
-}
-
-// randomWeights generates each tensor when it is requested: norm weights
-// near 1, the others uniform in ±1/sqrt(columns).
-type randomWeights struct {
-	rng *rand.Rand
-}
-
-func (r randomWeights) Float32(name string, shape ...int) ([]float32, error) {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	out := make([]float32, n)
-	if strings.HasSuffix(name, "norm.weight") {
-		for i := range out {
-			out[i] = 1 + 0.1*float32(r.rng.NormFloat64())
-		}
-		return out, nil
-	}
-	bound := float32(1 / math.Sqrt(float64(shape[len(shape)-1])))
-	for i := range out {
-		out[i] = bound * (2*r.rng.Float32() - 1)
-	}
-	return out, nil
-}
 
 // rate is a measured throughput: tokens per wall-clock second and per CPU
 // second of the process (user plus system time).
@@ -104,9 +68,9 @@ func main() {
 		fail(2, "-runs, -prompt, -steps and -layers must be 1 or more")
 	}
 
-	cfg := smolLM2Config(*layers)
+	cfg := benchkit.SmolLM2Config(*layers)
 	start := time.Now()
-	model, err := llama.New(cfg, randomWeights{rng: rand.New(rand.NewPCG(1, 2))}, compute.Default())
+	model, err := benchkit.New(cfg, 1)
 	if err != nil {
 		fail(1, "build model: %v", err)
 	}
@@ -161,7 +125,7 @@ func decodeSteps(m *llama.Model, batch, promptLength, steps int) (rate, error) {
 		}
 	}
 
-	start, cpu := time.Now(), cpuSeconds()
+	start, cpu := time.Now(), benchkit.CPUTime().Seconds()
 	for range steps {
 		if _, err := m.Decode(cache, slots, randomPrompt(rng, batch, m.Config.VocabSize)); err != nil {
 			return rate{}, err
@@ -173,17 +137,8 @@ func decodeSteps(m *llama.Model, batch, promptLength, steps int) (rate, error) {
 func newRate(tokens int, start time.Time, cpu float64) rate {
 	return rate{
 		wall: float64(tokens) / time.Since(start).Seconds(),
-		cpu:  float64(tokens) / (cpuSeconds() - cpu),
+		cpu:  float64(tokens) / (benchkit.CPUTime().Seconds() - cpu),
 	}
-}
-
-// cpuSeconds returns the user plus system CPU time of the process so far.
-func cpuSeconds() float64 {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		return math.NaN()
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
 }
 
 // generateRun returns the decode tokens/s of generate.Run with greedy
@@ -206,7 +161,7 @@ func generateRun(m *llama.Model, batch, promptLength, steps int) (rate, error) {
 	opts := generate.Options{BatchSize: batch, CacheBytes: 1 << 34, OnToken: func(_, _ int, _ string, _ bool) {
 		generated++
 		if generated == batch {
-			firstTokens, cpu = time.Now(), cpuSeconds() // every slot has its first token
+			firstTokens, cpu = time.Now(), benchkit.CPUTime().Seconds() // every slot has its first token
 		}
 	}}
 	if _, err := generate.Run(context.Background(), m, reqs, opts); err != nil {
