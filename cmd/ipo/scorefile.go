@@ -33,7 +33,7 @@ func inputHash(it scoreItem) string {
 }
 
 // openScores opens a scores file for appending after checking that the
-// records already in it were made by this judge from these items; a
+// records already in it were made by this judge from these items. A
 // mismatch is an error before any work is done.
 func openScores(path string, identity map[string]any, items []scoreItem) (*resume.Writer, error) {
 	if err := checkMeta(path, identity); err != nil {

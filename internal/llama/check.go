@@ -10,9 +10,9 @@ import (
 )
 
 // checkWeights compares the config with the checkpoint's tensor headers
-// before anything is allocated, so a config that disagrees with its
-// weights (a wrong layer count, a huge head_dim) is an error naming the
-// field rather than an allocation of the size the config claims.
+// before anything is allocated. A config that disagrees with its weights,
+// such as a wrong layer count or a huge head_dim, is then an error naming
+// the field instead of an allocation of the size the config claims.
 func checkWeights(cfg Config, set *safetensors.Set, configPath string) error {
 	// A missing tensor is left to New, which names it; only shapes are
 	// compared here.

@@ -14,7 +14,7 @@ import (
 
 // SmolLM2Config returns SmolLM2-135M's architecture (hidden 576, 9 heads,
 // 3 KV heads, MLP 1536, vocab 49152, tied embeddings) with the given
-// number of layers; the real model has 30.
+// number of layers. The real model has 30.
 func SmolLM2Config(layers int) llama.Config {
 	return llama.Config{
 		ModelType: "llama", HiddenSize: 576, IntermediateSize: 1536, NumLayers: layers,
