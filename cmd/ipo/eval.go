@@ -14,6 +14,7 @@ import (
 	"ipo/internal/evals"
 	"ipo/internal/generate"
 	"ipo/internal/llama"
+	"ipo/internal/pipeline"
 	"ipo/internal/progress"
 	"ipo/internal/sample"
 	"ipo/internal/tokenizer"
@@ -184,7 +185,7 @@ func evalOutput(path string, summary any) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := pipeline.WriteFileAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

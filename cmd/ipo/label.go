@@ -14,6 +14,7 @@ import (
 
 	"ipo/internal/judge"
 	"ipo/internal/label"
+	"ipo/internal/pipeline"
 	"ipo/internal/progress"
 	"ipo/internal/resume"
 )
@@ -241,7 +242,7 @@ func labelSamples(ctx context.Context, j labelJudge, records []sampleRecord, opt
 			return err
 		}
 	}
-	if err := writeFileAtomic(opts.out, buf.Bytes()); err != nil {
+	if err := pipeline.WriteFileAtomic(opts.out, buf.Bytes()); err != nil {
 		return fmt.Errorf("write %s: %w", opts.out, err)
 	}
 

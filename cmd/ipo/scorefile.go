@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"ipo/internal/pipeline"
 	"ipo/internal/resume"
 )
 
@@ -86,7 +87,7 @@ func checkMeta(path string, identity map[string]any) error {
 	// Only records need a matching identity: with none yet, this run's
 	// identity is recorded, replacing any left by a run that wrote nothing.
 	if info, err := os.Stat(path); err != nil || info.Size() == 0 {
-		return writeFileAtomic(meta, append(want, '\n'))
+		return pipeline.WriteFileAtomic(meta, append(want, '\n'))
 	}
 	existing, err := os.ReadFile(meta)
 	if errors.Is(err, os.ErrNotExist) {
@@ -118,25 +119,6 @@ func checkMeta(path string, identity map[string]any) error {
 		return fmt.Errorf("%s was made with other settings (%s differ, see %s); give another --out to start afresh", path, strings.Join(changed, ", "), meta)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so a crash never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // fingerprintFiles hashes the files of a model folder that decide its

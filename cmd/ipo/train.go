@@ -13,8 +13,6 @@ import (
 	"ipo/internal/tokenizer"
 	"ipo/internal/train"
 	"ipo/internal/trainer"
-
-	"gopkg.in/yaml.v3"
 )
 
 func init() {
@@ -254,9 +252,7 @@ func summary(w io.Writer, kind string, res *trainer.Result, rows int, out string
 // overlayYAML decodes the YAML document doc over cfg, rejecting unknown
 // keys, and validates the result.
 func overlayYAML(cfg any, doc string, validate func() error) error {
-	dec := yaml.NewDecoder(strings.NewReader(doc))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
+	if err := train.DecodeYAML([]byte(doc), cfg); err != nil {
 		return err
 	}
 	return validate()

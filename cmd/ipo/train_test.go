@@ -214,7 +214,8 @@ func TestTrainSFTStories(t *testing.T) {
 		fmt.Fprintf(&rows, `{"prompt":"Once upon a time %d","completion":" there was a cat."}`+"\n", i)
 	}
 	data := writeFile(t, filepath.Join(t.TempDir(), "sft.jsonl"), rows.String())
-	out := t.TempDir()
+	// The output folder does not exist yet; train creates it.
+	out := filepath.Join(t.TempDir(), "new", "sft")
 	code, stdout, errOut := run(t, "", "train", "sft", "--model", model, "--data", data, "--out", out,
 		"--max-steps", "3", "--per-device-train-batch-size", "4", "--logging-steps", "1", "--eval-split", "0.25", "--learning-rate", "1e-3")
 	if code != 0 {

@@ -140,7 +140,7 @@ func Do(ctx context.Context, s *Stage) (*Manifest, Result, error) {
 
 	if old, err := ReadManifest(filepath.Join(s.Dir, ManifestFile)); err == nil {
 		have, _ := json.Marshal(old.identity())
-		if bytes.Equal(have, want) {
+		if bytes.Equal(have, want) && s.outputsIntact(old) {
 			return old, Skipped, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -188,6 +188,19 @@ func Do(ctx context.Context, s *Stage) (*Manifest, Result, error) {
 	}
 	os.Remove(filepath.Join(s.Dir, startedFile))
 	return m, result, nil
+}
+
+// outputsIntact reports whether every output a manifest records is still
+// on disk with the recorded hash. A stage whose outputs were deleted or
+// changed is run again rather than skipped.
+func (s *Stage) outputsIntact(m *Manifest) bool {
+	for _, out := range m.Outputs {
+		sum, err := hashInput(filepath.Join(s.Dir, filepath.FromSlash(out.Path)), s.OutputIgnoreFields)
+		if err != nil || sum != out.SHA256 {
+			return false
+		}
+	}
+	return true
 }
 
 // manifest returns the stage's manifest before it runs: inputs hashed,
@@ -330,6 +343,13 @@ func hashFile(w io.Writer, path string) error {
 func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
+		return err
+	}
+	// CreateTemp makes the file readable by its owner only; results are
+	// ordinary files, so give them the mode os.WriteFile would.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {

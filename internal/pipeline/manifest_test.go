@@ -182,3 +182,29 @@ func TestHashPathFolder(t *testing.T) {
 		t.Errorf("folder hash %s unchanged after moving a byte between files", before)
 	}
 }
+
+func TestDoRerunsStageWithDamagedOutput(t *testing.T) {
+	c := newChain(t)
+	c.run(t)
+	out := filepath.Join(c.dir, "run", "first", "out.txt")
+
+	// A deleted output reruns its stage; the next stage sees the same bytes
+	// again and stays skipped.
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.run(t), [2]Result{Started, Skipped}; got != want {
+		t.Errorf("after deleting an output: results %v, want %v", got, want)
+	}
+
+	// A changed output reruns its stage too.
+	if err := os.WriteFile(out, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.run(t), [2]Result{Started, Skipped}; got != want {
+		t.Errorf("after corrupting an output: results %v, want %v", got, want)
+	}
+	if data, _ := os.ReadFile(out); string(data) != "hello!" {
+		t.Errorf("output after the rerun = %q, want %q", data, "hello!")
+	}
+}

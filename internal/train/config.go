@@ -281,9 +281,7 @@ func decodeConfigFile(path string, dst any) error {
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
+	if err := DecodeYAML(data, dst); err != nil && !errors.Is(err, io.EOF) {
 		var typeErr *yaml.TypeError
 		if errors.As(err, &typeErr) {
 			return fmt.Errorf("config %s: %v", path, joinLines(typeErr.Errors))

@@ -141,7 +141,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("%s is %v at step %d (batch ids: %s); the run stopped and the last checkpoint before this step is intact; lower learning_rate or inspect those examples, then resume",
+	return fmt.Sprintf("%s is %v at step %d (batch ids: %s); the run stopped and the last checkpoint before this step is intact; inspect those examples, or start again in a new output folder with a lower learning_rate (--resume keeps the settings of the checkpoint)",
 		e.What, e.Value, e.Step, strings.Join(e.BatchIDs, ", "))
 }
 

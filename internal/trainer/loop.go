@@ -95,6 +95,9 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 	}
 	rng := rand.New(pcg)
 
+	if err := os.MkdirAll(l.opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
 	logPath := filepath.Join(l.opts.OutDir, LogFile)
 	if err := train.TruncateLog(logPath, state.Step); err != nil {
 		return nil, err
