@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -276,12 +277,17 @@ func runEvalMMLU(ctx context.Context, args []string, stdout io.Writer) error {
 	summary := evals.Summarize(results, *shots)
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "subject\tcorrect\ttotal\taccuracy")
+	fmt.Fprintln(tw, "subject\tcorrect\ttotal\taccuracy\ttoo long")
+	tooLong := 0
 	for _, r := range summary.Subjects {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\n", r.Subject, r.Correct, r.Total, r.Accuracy)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4f\t%d\n", r.Subject, r.Correct, r.Total, r.Accuracy, r.TooLong)
+		tooLong += r.TooLong
 	}
-	fmt.Fprintf(tw, "overall\t%d\t%d\t%.4f\n", summary.Correct, summary.Total, summary.Accuracy)
+	fmt.Fprintf(tw, "overall\t%d\t%d\t%.4f\t%d\n", summary.Correct, summary.Total, summary.Accuracy, tooLong)
 	tw.Flush()
+	if tooLong > 0 {
+		slog.Warn("questions left out because they do not fit the model's context even without shots", "count", tooLong)
+	}
 
 	if err := evalOutput(*out, map[string]any{"task": "mmlu", "model": *modelArg, "result": summary}); err != nil {
 		return err

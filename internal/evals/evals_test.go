@@ -243,9 +243,15 @@ func TestEvalMMLUDropsShotsToFit(t *testing.T) {
 		t.Errorf("prompt has %d Answer: lines, want 2", got)
 	}
 
-	never := func(string) bool { return false }
-	if _, err := EvalMMLUSubject(context.Background(), scorer, "toy", dev, test, MMLUOptions{Shots: 1, Fits: never}); err == nil {
-		t.Error("a prompt that never fits returned no error")
+	// A question that never fits is skipped and counted, not scored.
+	long := []MMLUItem{{Question: "t1"}, {Question: strings.Repeat("x", 100)}}
+	short := func(p string) bool { return len(p) < 150 }
+	res, err = EvalMMLUSubject(context.Background(), &letterScorer{answers: []int{0}}, "toy", dev, long, MMLUOptions{Shots: 1, Fits: short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TooLong != 1 || res.Total != 1 {
+		t.Errorf("too long %d, total %d; want 1 and 1", res.TooLong, res.Total)
 	}
 	if _, err := EvalMMLUSubject(context.Background(), scorer, "toy", dev, test, MMLUOptions{Shots: 4}); err == nil {
 		t.Error("more shots than dev questions returned no error")

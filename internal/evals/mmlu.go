@@ -155,7 +155,8 @@ type MMLUOptions struct {
 	Shots int
 	// Fits, when set, reports whether a prompt fits the model's context.
 	// A prompt that does not fit loses shots from the end, one at a time,
-	// as in the original harness; Fits false with zero shots is an error.
+	// as in the original harness. A question that does not fit even with
+	// zero shots is skipped and counted in TooLong.
 	Fits func(prompt string) bool
 	// Limit, when positive, evaluates only the first Limit questions of
 	// each subject.
@@ -171,6 +172,9 @@ type SubjectResult struct {
 	// FewerShots counts questions that got fewer shots than requested so
 	// that the prompt fit the context.
 	FewerShots int `json:"fewer_shots"`
+	// TooLong counts questions left out because they do not fit the
+	// context even without shots; Total does not include them.
+	TooLong int `json:"too_long"`
 }
 
 // MMLUResult is the accuracy per subject and overall.
@@ -200,20 +204,28 @@ func EvalMMLUSubject(ctx context.Context, scorer ChoiceScorer, subject string, d
 		test = test[:opts.Limit]
 	}
 
-	prompts := make([]string, len(test))
-	for i, q := range test {
+	var prompts []string
+	var kept []MMLUItem
+	for _, q := range test {
 		k := opts.Shots
-		prompts[i] = MMLUPrompt(subject, dev[:k], q)
-		for opts.Fits != nil && !opts.Fits(prompts[i]) {
-			if k == 0 {
-				return res, fmt.Errorf("subject %s question %d does not fit the model's context even with no shots", subject, i+1)
-			}
+		prompt := MMLUPrompt(subject, dev[:k], q)
+		for opts.Fits != nil && !opts.Fits(prompt) && k > 0 {
 			k--
-			prompts[i] = MMLUPrompt(subject, dev[:k], q)
+			prompt = MMLUPrompt(subject, dev[:k], q)
+		}
+		if opts.Fits != nil && !opts.Fits(prompt) {
+			res.TooLong++
+			continue
 		}
 		if k < opts.Shots {
 			res.FewerShots++
 		}
+		prompts = append(prompts, prompt)
+		kept = append(kept, q)
+	}
+	test = kept
+	if len(test) == 0 {
+		return res, nil
 	}
 
 	scores, err := scorer.LogLikelihoods(ctx, prompts, continuations)
