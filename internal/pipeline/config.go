@@ -23,6 +23,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"ipo/internal/train"
 )
 
 // Config is a run configuration, read from YAML or JSON. Relative paths are
@@ -243,6 +245,27 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := c.Train.Config["seed"]; ok {
 		return errors.New("train.config.seed is set by ipo run from the top-level key seed; remove it there")
+	}
+	return checkTrainConfig(c.Train.Config)
+}
+
+// checkTrainConfig decodes train.config over the DPO defaults and
+// validates it, so a wrong key or value is reported when the run starts,
+// not at the first train stage after hours of sampling.
+func checkTrainConfig(config map[string]any) error {
+	if len(config) == 0 {
+		return nil
+	}
+	doc, err := yaml.Marshal(config)
+	if err != nil {
+		return fmt.Errorf("train.config: %w", err)
+	}
+	cfg := train.DefaultDPOConfig()
+	if err := train.DecodeYAML(doc, &cfg); err != nil {
+		return fmt.Errorf("train.config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("train.config: %w", err)
 	}
 	return nil
 }

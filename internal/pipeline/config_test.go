@@ -115,3 +115,20 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("docs/run-example.yaml has %d iterations, want 2", cfg.Iterations)
 	}
 }
+
+func TestValidateChecksTrainConfigEarly(t *testing.T) {
+	cases := []struct {
+		config, want string
+	}{
+		{"lora_r: 0", "lora_r"},
+		{"betta: 0.1", "betta"},
+		{"lora_r: 2.5", "whole number"},
+	}
+	for _, c := range cases {
+		doc := validConfig + "train:\n  config: {" + c.config + "}\n"
+		_, err := ParseConfig([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "train.config") {
+			t.Errorf("train.config {%s}: err = %v, want one naming train.config and %q", c.config, err, c.want)
+		}
+	}
+}
