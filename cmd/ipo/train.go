@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,6 +89,11 @@ func newTrainFlags(name, usage string, keys ...[]struct{ key, help string }) *tr
 		for _, k := range group {
 			key := k.key
 			f.fs.Func(strings.ReplaceAll(key, "_", "-"), k.help+" (config key "+key+")", func(v string) error {
+				if x, err := strconv.ParseFloat(v, 64); err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+					return fmt.Errorf("want a finite number, got %s", v)
+				}
+				// A repeated flag replaces its earlier value, as flags do.
+				f.overrides = slices.DeleteFunc(f.overrides, func(o override) bool { return o.key == key })
 				f.overrides = append(f.overrides, override{key, v})
 				return nil
 			})
