@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"ipo/internal/llama"
 	"ipo/internal/tokenizer"
 	"ipo/internal/train"
 	"ipo/internal/trainer"
@@ -150,19 +151,41 @@ func (f *trainFlags) encoder(tok *tokenizer.Tokenizer, dir string) (*trainer.Enc
 	return &trainer.Encoder{Tok: tok, Template: enc.template}, nil
 }
 
+// trainConfig returns the settings of a training command: defaults, then
+// the --config file over them, then the flags over both, validated.
+func trainConfig[C interface{ Validate() error }](f *trainFlags, defaults C, loadFile func(string) (C, error)) (C, error) {
+	cfg := defaults
+	if f.config != "" {
+		var err error
+		if cfg, err = loadFile(f.config); err != nil {
+			return cfg, err
+		}
+	}
+	err := f.apply(func(doc string) error { return overlayYAML(&cfg, doc, func() error { return cfg.Validate() }) })
+	return cfg, err
+}
+
+// load loads the base model and the encoder of its training rows.
+func (f *trainFlags) load(ctx context.Context) (*llama.Model, *trainer.Encoder, string, error) {
+	model, tok, dir, err := loadModel(ctx, f.model)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	enc, err := f.encoder(tok, dir)
+	if err != nil {
+		model.Close()
+		return nil, nil, "", err
+	}
+	return model, enc, dir, nil
+}
+
 func runTrainDPO(ctx context.Context, args []string, stdout io.Writer) error {
 	f := newTrainFlags("train dpo", "--model DIR --data FILE --out DIR [--config FILE] [--resume] [flags]", configFlags, dpoFlags)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	cfg := train.DefaultDPOConfig()
-	if f.config != "" {
-		var err error
-		if cfg, err = train.LoadDPOConfig(f.config); err != nil {
-			return err
-		}
-	}
-	if err := f.apply(func(doc string) error { return overlayYAML(&cfg, doc, func() error { return cfg.Validate() }) }); err != nil {
+	cfg, err := trainConfig(f, train.DefaultDPOConfig(), train.LoadDPOConfig)
+	if err != nil {
 		return err
 	}
 
@@ -170,15 +193,11 @@ func runTrainDPO(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	model, tok, dir, err := loadModel(ctx, f.model)
+	model, enc, dir, err := f.load(ctx)
 	if err != nil {
 		return err
 	}
 	defer model.Close()
-	enc, err := f.encoder(tok, dir)
-	if err != nil {
-		return err
-	}
 	pairs, err := enc.Pairs(rows)
 	if err != nil {
 		return err
@@ -203,14 +222,8 @@ func runTrainSFT(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	cfg := train.DefaultSFTConfig()
-	if f.config != "" {
-		var err error
-		if cfg, err = train.LoadSFTConfig(f.config); err != nil {
-			return err
-		}
-	}
-	if err := f.apply(func(doc string) error { return overlayYAML(&cfg, doc, func() error { return cfg.Validate() }) }); err != nil {
+	cfg, err := trainConfig(f, train.DefaultSFTConfig(), train.LoadSFTConfig)
+	if err != nil {
 		return err
 	}
 
@@ -218,15 +231,11 @@ func runTrainSFT(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	model, tok, dir, err := loadModel(ctx, f.model)
+	model, enc, _, err := f.load(ctx)
 	if err != nil {
 		return err
 	}
 	defer model.Close()
-	enc, err := f.encoder(tok, dir)
-	if err != nil {
-		return err
-	}
 	examples, err := enc.SFTExamples(rows)
 	if err != nil {
 		return err
