@@ -73,11 +73,24 @@ func preferenceRow(r dataset.Row) (PreferenceRow, error) {
 		if p.Prompt, err = field(r, "prompt"); err != nil {
 			return p, err
 		}
+		// Rows such as UltraFeedback binarized's hold the prompt as a
+		// string and chosen and rejected as whole conversations that
+		// repeat it; like TRL, take the prompt from their shared turns.
+		conversations := p.Chosen.Conversational() && p.Rejected.Conversational()
+		if !p.Prompt.Conversational() && conversations {
+			return implicitPrompt(r, p)
+		}
 		if p.Prompt.Conversational() != p.Chosen.Conversational() || p.Chosen.Conversational() != p.Rejected.Conversational() {
 			return p, fmt.Errorf("%s: prompt, chosen and rejected must all be strings or all be message lists", r.Where())
 		}
 		return p, nil
 	}
+	return implicitPrompt(r, p)
+}
+
+// implicitPrompt splits chosen and rejected conversations into the turns
+// they share, the prompt, and the turns that follow.
+func implicitPrompt(r dataset.Row, p PreferenceRow) (PreferenceRow, error) {
 
 	if !p.Chosen.Conversational() || !p.Rejected.Conversational() {
 		return p, fmt.Errorf("%s: missing field \"prompt\" (needed unless chosen and rejected are conversations sharing their first turns)", r.Where())

@@ -142,4 +142,15 @@ func TestReadPreferencesFormats(t *testing.T) {
 	if _, err := ReadPreferences(mixed); err == nil {
 		t.Error("a row mixing strings and message lists was accepted")
 	}
+
+	// UltraFeedback binarized: a string prompt, and chosen and rejected as
+	// whole conversations that repeat it.
+	binarized := write("b.jsonl", `{"prompt":"q","chosen":[{"role":"user","content":"q"},{"role":"assistant","content":"good"}],"rejected":[{"role":"user","content":"q"},{"role":"assistant","content":"bad"}]}`+"\n")
+	rows, err = ReadPreferences(binarized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0]; len(got.Prompt.Messages) != 1 || got.Prompt.Messages[0].Content != "q" || len(got.Chosen.Messages) != 1 || got.Chosen.Messages[0].Content != "good" {
+		t.Errorf("binarized row %+v, want the user turn as prompt and the answer as chosen", got)
+	}
 }
