@@ -74,20 +74,7 @@ func (d *DPO) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 
-	l := &loop{
-		model:  d.Model,
-		args:   cfg.TrainingArguments,
-		config: cfg,
-		opts:   d.Options,
-		plan: train.DataPlan{
-			Examples:             len(r.trainIdx),
-			BatchSize:            cfg.PerDeviceTrainBatchSize,
-			GradientAccumulation: cfg.GradientAccumulationSteps,
-			Seed:                 cfg.Seed,
-		},
-		work: r,
-	}
-	return l.run(ctx)
+	return newLoop(d.Model, cfg.TrainingArguments, cfg, d.Options, len(r.trainIdx), r).run(ctx)
 }
 
 // refKey extends RefKey with the settings the reference log-probs depend on.

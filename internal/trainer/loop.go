@@ -72,6 +72,24 @@ type loop struct {
 	work   stepper
 }
 
+// newLoop returns the training loop over trainExamples examples, batched
+// as args sets.
+func newLoop(model *llama.Model, args train.TrainingArguments, config any, opts Options, trainExamples int, work stepper) *loop {
+	return &loop{
+		model:  model,
+		args:   args,
+		config: config,
+		opts:   opts,
+		plan: train.DataPlan{
+			Examples:             trainExamples,
+			BatchSize:            args.PerDeviceTrainBatchSize,
+			GradientAccumulation: args.GradientAccumulationSteps,
+			Seed:                 args.Seed,
+		},
+		work: work,
+	}
+}
+
 func (l *loop) run(ctx context.Context) (*Result, error) {
 	if l.opts.OutDir == "" {
 		return nil, fmt.Errorf("no output folder; give --out DIR")

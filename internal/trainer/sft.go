@@ -85,20 +85,7 @@ func (s *SFT) Run(ctx context.Context) (*Result, error) {
 	if r.trainIdx, r.evalIdx, err = train.SplitEval(len(r.seqs), cfg.EvalSplit, cfg.Seed); err != nil {
 		return nil, err
 	}
-	l := &loop{
-		model:  s.Model,
-		args:   cfg.TrainingArguments,
-		config: cfg,
-		opts:   s.Options,
-		plan: train.DataPlan{
-			Examples:             len(r.trainIdx),
-			BatchSize:            cfg.PerDeviceTrainBatchSize,
-			GradientAccumulation: cfg.GradientAccumulationSteps,
-			Seed:                 cfg.Seed,
-		},
-		work: r,
-	}
-	return l.run(ctx)
+	return newLoop(s.Model, cfg.TrainingArguments, cfg, s.Options, len(r.trainIdx), r).run(ctx)
 }
 
 func countTargets(q llama.TrainSequence) int {
