@@ -10,7 +10,7 @@
 //
 // Both sides encode every text once per run with special tokens, on one
 // thread. A first run warms the word caches (and node's JIT) and is
-// reported on its own; the tables give the median of the later runs in
+// reported on its own. The tables give the median of the later runs in
 // wall-clock time and in process CPU time (user plus system, all threads,
 // so garbage collection counts). On a busy machine the CPU-time ratio is
 // the steadier of the two. Texts that are not valid UTF-8 are left out,

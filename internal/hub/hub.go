@@ -21,7 +21,7 @@
 //
 // A cached snapshot that has every wanted file is used without any request,
 // so a moved branch is noticed only with Options.Update. This differs from
-// huggingface_hub, which asks the Hub for the branch's commit on every call.
+// huggingface_hub, which requests the branch's commit on every call.
 package hub
 
 import (

@@ -188,7 +188,7 @@ func TestDoRerunsStageWithDamagedOutput(t *testing.T) {
 	c.run(t)
 	out := filepath.Join(c.dir, "run", "first", "out.txt")
 
-	// A deleted output reruns its stage; the next stage sees the same bytes
+	// A deleted output reruns its stage; the next stage reads the same bytes
 	// again and stays skipped.
 	if err := os.Remove(out); err != nil {
 		t.Fatal(err)
